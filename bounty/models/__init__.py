@@ -1,0 +1,25 @@
+"""SQLAlchemy 2.x models of the whole programme, one module per aggregate.
+
+Importing this package registers every table on `Base.metadata` (Alembic reads it).
+"""
+
+from bounty.models.audit import AuditChainHead, AuditEvent
+from bounty.models.awards import AwardCategory, AwardRound, Nomination, Vote
+from bounty.models.base import Base, utcnow
+from bounty.models.bounties import Bounty, Claim, ClaimLink, Review
+from bounty.models.funds import BountyCategory, Pool
+from bounty.models.fx import ExchangeRate
+from bounty.models.grants import Grant, Tranche
+from bounty.models.groups import Capability, WorkingGroup, WorkingGroupMember
+from bounty.models.hours import HoursEntry
+from bounty.models.ledger import Account, LedgerLine, LedgerTransaction, Reservation
+from bounty.models.merged_work import MergeRequest, MergeRequestCommit
+from bounty.models.people import Identity, Jurisdiction, JurisdictionShare, Organisation, Person
+
+__all__ = [
+    "Account", "AuditChainHead", "AuditEvent", "AwardCategory", "AwardRound", "Base", "Bounty",
+    "BountyCategory", "Capability", "Claim", "ClaimLink", "ExchangeRate", "Grant", "HoursEntry",
+    "Identity", "Jurisdiction", "JurisdictionShare", "LedgerLine", "LedgerTransaction",
+    "MergeRequest", "MergeRequestCommit", "Nomination", "Organisation", "Person", "Pool",
+    "Reservation", "Review", "Tranche", "Vote", "WorkingGroup", "WorkingGroupMember", "utcnow",
+]
