@@ -1,0 +1,120 @@
+"""Reserving and releasing pool money, on both databases, and the over-commitment race."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from bounty.ledger import InsufficientFunds, Money
+from bounty.models import LedgerLine, Reservation
+from bounty.models.engine import make_engine, make_sessionmaker
+from bounty.services import funds, journal, reservations
+from bounty.services.actors import SYSTEM, Actor
+from bounty.services.errors import Conflict, PermissionDenied
+from tests import factories
+
+
+def eur(text: str) -> Money:
+    return Money.parse(text, "EUR")
+
+
+def test_funding_posts_each_members_share(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "10000000", kind="development_fund")
+    assert journal.balance(session, "member:EU:pledged") == eur("5000000")
+    assert journal.balance(session, "member:UK:pledged") == eur("2500000")
+    assert journal.balance(session, "member:CA:pledged") == eur("1500000")
+    assert journal.balance(session, "member:AU:pledged") == eur("1000000")
+    assert journal.balance(session, funds.available_code(pool)) == eur("10000000")
+
+
+def test_funding_twice_with_the_same_key_changes_nothing(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "500000")
+    lines = session.execute(select(func.count(LedgerLine.id))).scalar_one()
+    again = funds.fund_pool(session, SYSTEM, pool)
+    assert again.created is False
+    assert session.execute(select(func.count(LedgerLine.id))).scalar_one() == lines
+
+
+def test_reserve_moves_money_to_reserved_and_release_gives_it_back(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "1000")
+    held = reservations.reserve(session, SYSTEM, pool, "bounty", 7, eur("600"))
+    [status] = funds.pool_statuses(session, 2026)
+    assert (status.available, status.reserved, status.funded) == (eur("400"), eur("600"), eur("1000"))
+    reservations.release(session, SYSTEM, held, "cancelled")
+    [status] = funds.pool_statuses(session, 2026)
+    assert (status.available, status.reserved) == (eur("1000"), eur("0"))
+    assert session.get(Reservation, held.id).status == "released"
+
+
+def test_reserving_more_than_is_left_is_refused_and_writes_nothing(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "1000")
+    reservations.reserve(session, SYSTEM, pool, "bounty", 1, eur("700"))
+    lines = session.execute(select(func.count(LedgerLine.id))).scalar_one()
+    with pytest.raises(InsufficientFunds, match=r"cannot cover EUR 300.01: only EUR 300.00 is available"):
+        reservations.reserve(session, SYSTEM, pool, "bounty", 2, eur("300.01"))
+    assert session.execute(select(func.count(LedgerLine.id))).scalar_one() == lines
+    assert reservations.held_for(session, "bounty", 2) is None
+
+
+def test_a_subject_holds_one_reservation_at_a_time(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "1000")
+    reservations.reserve(session, SYSTEM, pool, "bounty", 1, eur("10"))
+    with pytest.raises(Conflict, match="already holds a reservation"):
+        reservations.reserve(session, SYSTEM, pool, "bounty", 1, eur("10"))
+
+
+def test_releasing_twice_is_refused(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "1000")
+    held = reservations.reserve(session, SYSTEM, pool, "grant", 3, eur("10"))
+    reservations.release(session, SYSTEM, held, "cancelled")
+    with pytest.raises(Conflict, match="already released"):
+        reservations.release(session, SYSTEM, held, "again")
+
+
+def test_a_contributor_cannot_reserve(session):
+    factories.jurisdictions(session)
+    pool = factories.funded_pool(session, "1000")
+    contributor = Actor(label="alice", roles=frozenset({"contributor"}), person_id=None)
+    with pytest.raises(PermissionDenied):
+        reservations.reserve(session, contributor, pool, "bounty", 1, eur("10"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("round_", range(5))
+def test_two_simultaneous_reservations_exceeding_the_pool_end_with_one_success(pg_url, round_):
+    engine = make_engine(pg_url, pool_size=4)
+    make_session = make_sessionmaker(engine)
+    with make_session() as session:
+        factories.jurisdictions(session)
+        pool = factories.funded_pool(session, "1000")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(subject_id: int) -> None:
+        with make_session() as session:
+            barrier.wait()
+            try:
+                reservations.reserve(session, SYSTEM, pool, "bounty", subject_id, eur("600"))
+                outcomes.append("reserved")
+            except InsufficientFunds:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "reserved"]
+    with make_session() as session:
+        [status] = funds.pool_statuses(session, 2026)
+        assert status.available == eur("400")
+        assert status.reserved == eur("600")
+    engine.dispose()
