@@ -43,9 +43,9 @@ def normalise_shares(shares: Mapping[str, ShareValue]) -> dict[str, Fraction]:
     return exact
 
 
-def parse_shares(text: str) -> dict[str, Fraction]:
-    """Shares from the command-line form "EU=0.5,UK=0.25,CA=0.15,AU=0.1"."""
-    shares: dict[str, ShareValue] = {}
+def parse_shares(text: str) -> dict[str, Decimal]:
+    """Shares from the command-line form "EU=0.5,UK=0.25,CA=0.15,AU=0.1", validated."""
+    shares: dict[str, Decimal] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -53,8 +53,10 @@ def parse_shares(text: str) -> dict[str, Fraction]:
         code = key.strip().upper()
         if code in shares:
             raise InvalidShares(f"{code} is given twice")
-        shares[code] = value
-    return normalise_shares(shares)
+        _as_fraction(code, value)  # refuses non-numbers and negatives with the code named
+        shares[code] = Decimal(value.strip())
+    normalise_shares(shares)
+    return shares
 
 
 def allocate(total: Money, shares: Mapping[str, ShareValue]) -> dict[str, Money]:

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from bounty.governance.permissions import Permission
 from bounty.ledger import EntryDraft, InvalidShares, Money, TransactionDraft, allocate
 from bounty.ledger.allocation import normalise_shares
 from bounty.models import Account, Jurisdiction, JurisdictionShare, LedgerLine, Pool, Reservation
-from bounty.services import audit, journal
+from bounty.services import audit, journal, seed_files
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput, NotFound
 
@@ -62,6 +62,22 @@ def shares_for_year(session: Session, year: int) -> dict[str, Decimal]:
         raise InvalidShares(f"no jurisdiction shares are on record for {year}: run `bounty seed`")
     normalise_shares(shares)
     return shares
+
+
+def shares_in_force(session: Session, year: int) -> dict[str, Decimal]:
+    """The shares of `year` as recorded in the database; on a database not yet migrated or
+    seeded, the shares published in `seed/jurisdictions.toml` for that year."""
+    bind = session.get_bind()
+    if inspect(bind).has_table("jurisdiction_shares"):
+        recorded = session.execute(
+            select(func.count(JurisdictionShare.id)).where(JurisdictionShare.year <= year)
+        ).scalar_one()
+        if recorded:
+            return shares_for_year(session, year)
+    try:
+        return seed_files.published_shares(year)
+    except LookupError as exc:
+        raise InvalidShares(str(exc)) from None
 
 
 def set_share(session: Session, actor: Actor, jurisdiction_code: str, year: int, share: Decimal) -> JurisdictionShare:

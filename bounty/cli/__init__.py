@@ -1,0 +1,21 @@
+"""The `bounty` command: a Flask CLI group of thin commands, each calling one service.
+
+Bad input ends with exit code 2 and one line naming what is wrong (see `common`).
+"""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+from bounty import create_app
+from bounty.cli import audit, db, demo, fund, fx, ledger, seed
+
+cli = FlaskGroup(
+    create_app=create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    help="Contributor incentive and bounty ledger of the sovereign-cloud cooperative.",
+)
+
+for command in (db.group, fund.group, fx.group, ledger.group, audit.group, seed.command, demo.command):
+    cli.add_command(command)

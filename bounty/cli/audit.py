@@ -1,0 +1,8 @@
+"""`bounty audit`."""
+
+import click
+
+
+@click.group("audit")
+def group() -> None:
+    pass

@@ -1,0 +1,8 @@
+"""`bounty demo`."""
+
+import click
+
+
+@click.command("demo")
+def command() -> None:
+    pass

@@ -1,0 +1,8 @@
+"""`bounty fx`."""
+
+import click
+
+
+@click.group("fx")
+def group() -> None:
+    pass

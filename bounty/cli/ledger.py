@@ -1,0 +1,8 @@
+"""`bounty ledger`."""
+
+import click
+
+
+@click.group("ledger")
+def group() -> None:
+    pass

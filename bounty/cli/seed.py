@@ -1,0 +1,8 @@
+"""`bounty seed`."""
+
+import click
+
+
+@click.command("seed")
+def command() -> None:
+    pass
