@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 
 from bounty import config as config_module
-from bounty.extensions import babel, db
+from bounty.extensions import babel, csrf, db, login_manager
 from bounty.web import register_blueprints
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).resolve().parent / "static"),
     )
     settings = config_module.build(app.instance_path, config)
     config_module.validate(settings)
@@ -37,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     babel.init_app(app, default_locale=settings["DEFAULT_LOCALE"])
+    login_manager.init_app(app)
+    csrf.init_app(app)
 
     register_blueprints(app)
     return app

@@ -83,7 +83,12 @@ def validate(settings: Mapping[str, Any]) -> None:
     env = settings["ENV"]
     if env not in ENVIRONMENTS:
         raise ConfigError(f"BOUNTY_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    if not isinstance(settings["PROGRAMME_YEAR"], int) or settings["PROGRAMME_YEAR"] < 0:
+    for key, default in DEFAULTS.items():
+        # A value that is not JSON stays a string, and "False" or "no" would be truthy.
+        if isinstance(default, bool) and not isinstance(settings[key], bool):
+            raise ConfigError(f"BOUNTY_{key} must be true or false, got {settings[key]!r}")
+    year = settings["PROGRAMME_YEAR"]
+    if not isinstance(year, int) or isinstance(year, bool) or year < 0:
         raise ConfigError("BOUNTY_PROGRAMME_YEAR must be a year such as 2026, or 0 for the current year")
     if settings["DEFAULT_LOCALE"] not in ("en", "fr"):
         raise ConfigError("BOUNTY_DEFAULT_LOCALE must be en or fr")

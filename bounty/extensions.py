@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g
 from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,3 +50,5 @@ class Database:
 
 db = Database()
 babel = Babel()
+login_manager = LoginManager()
+csrf = CSRFProtect()

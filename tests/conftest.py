@@ -33,8 +33,9 @@ def _postgres_reason() -> str | None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure to connect is a reason to skip
-        return f"PostgreSQL at {POSTGRES_URL} is not reachable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    except Exception as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        return f"PostgreSQL at {POSTGRES_URL} is not reachable: {type(exc).__name__}: {first_line}"
     finally:
         engine.dispose()
 

@@ -31,7 +31,9 @@ def group() -> None:
 @click.option("--currency", required=True, help="ISO 4217 code, e.g. EUR.")
 @click.option("--year", type=int, default=None, help="Use the shares in force in this year.")
 @click.option("--shares", "shares_text", default=None, help="Explicit shares: EU=0.5,UK=0.25,CA=0.15,AU=0.1")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
 @with_appcontext
 @refusals_exit_2
 def allocate(amount: str, currency: str, year: int | None, shares_text: str | None, fmt: str) -> None:

@@ -23,9 +23,12 @@ ShareValue = Fraction | Decimal | int | str
 def _as_fraction(key: str, value: ShareValue) -> Fraction:
     if isinstance(value, float):
         raise InvalidShares(f"share of {key} is a float: pass a string, Decimal or Fraction")
+    if isinstance(value, bool):
+        raise InvalidShares(f"share of {key} is not a number: {value!r}")
     try:
         share = Fraction(value) if not isinstance(value, str) else Fraction(Decimal(value.strip()))
-    except (InvalidOperation, ValueError, ZeroDivisionError):
+    except (InvalidOperation, ValueError, ZeroDivisionError, TypeError, OverflowError):
+        # TypeError: None or another non-number; OverflowError: an infinite Decimal.
         raise InvalidShares(f"share of {key} is not a number: {value!r}") from None
     if share < 0:
         raise InvalidShares(f"share of {key} is negative: {value}")

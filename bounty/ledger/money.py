@@ -23,6 +23,11 @@ CURRENCY_DIGITS: dict[str, int] = {
 }
 
 
+# Parsed amounts stay below 10**30 units: far beyond any budget, and it keeps a typo such as
+# "1e999999999" from building an enormous integer.
+MAX_INTEGER_DIGITS = 30
+
+
 def minor_digits(currency: str) -> int:
     """The number of decimals of `currency`; raises UnknownCurrency for anything else."""
     try:
@@ -62,17 +67,26 @@ class Money:
             raise InvalidAmount(f"{amount!r} is not a number") from None
         if not value.is_finite():
             raise InvalidAmount(f"{amount!r} is not a finite number")
-        scaled = value.scaleb(digits)
-        if scaled != scaled.to_integral_value():
+        if value.adjusted() >= MAX_INTEGER_DIGITS:
+            raise InvalidAmount(f"{amount} is too large for an amount of money")
+        # Scaled on the digits themselves: Decimal arithmetic would round beyond 28
+        # significant digits, and an exponent such as 1E-999999999 must not cost a huge power.
+        _, coefficient, exponent = value.as_tuple()
+        shift = int(exponent) + digits
+        if shift < 0 and any(coefficient[shift:]):
             raise InvalidAmount(f"{amount} has more than {digits} decimals for {currency.upper()}")
-        return cls(int(scaled), currency.upper())
+        kept = coefficient if shift >= 0 else coefficient[:shift]
+        magnitude = int("".join(map(str, kept)) or "0") * 10 ** max(shift, 0)
+        return cls(-magnitude if value.is_signed() else magnitude, currency.upper())
 
     @property
     def digits(self) -> int:
         return minor_digits(self.currency)
 
     def to_decimal(self) -> Decimal:
-        return Decimal(self.minor).scaleb(-self.digits)
+        # Built from sign, digits and exponent: exact at any size, unlike scaleb in a context.
+        sign, coefficient, _ = Decimal(self.minor).as_tuple()
+        return Decimal((sign, coefficient, -self.digits))
 
     def amount_str(self) -> str:
         """The amount with exactly the currency's minor digits, e.g. "5000000.00"."""

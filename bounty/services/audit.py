@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bounty.governance.permissions import Permission
 from bounty.models import AuditChainHead, AuditEvent, utcnow
 from bounty.services.actors import Actor
+from bounty.services.errors import InvalidInput
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -44,12 +48,7 @@ def record(
     summary: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event in the caller's transaction (flushes; the caller commits)."""
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
-        session.add(head)
+    head = _locked_head(session)
     # Round-trip through JSON now, so what is hashed is exactly what the database returns.
     clean_summary = json.loads(json.dumps(summary or {}, default=str))
     occurred_at = utcnow()
@@ -67,6 +66,22 @@ def record(
     return event
 
 
+def _locked_head(session: Session) -> AuditChainHead:
+    """The chain head, created on first use, locked until the caller commits.
+
+    Created with INSERT .. ON CONFLICT DO NOTHING, so two first writers on an empty log
+    queue on the row instead of one failing on its primary key.
+    """
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(AuditChainHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH).on_conflict_do_nothing()
+    )
+    return session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     seq: int
@@ -82,26 +97,55 @@ def verify(session: Session) -> list[ChainProblem]:
     """Recompute the chain; name every event that was changed, removed or re-ordered."""
     problems: list[ChainProblem] = []
     expected_prev, expected_seq = GENESIS_HASH, 1
-    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+    events = session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+    ).scalars()
     for event in events:
-        while event.seq > expected_seq:
-            problems.append(ChainProblem(expected_seq, None, "missing: the event was removed"))
-            expected_seq += 1
+        after_gap = event.seq > expected_seq
+        for seq in range(expected_seq, event.seq):
+            problems.append(ChainProblem(seq, None, "missing: the event was removed"))
         recomputed = event_hash(event.seq, event.occurred_at, event.actor_id, event.actor_label,
                                 event.action, event.object_type, event.object_id, event.summary,
                                 event.prev_hash)
         if recomputed != event.hash:
-            problems.append(ChainProblem(event.seq, event.id, "changed: its content no longer matches its hash"))
-        elif event.prev_hash != expected_prev:
+            problems.append(
+                ChainProblem(event.seq, event.id, "changed: its content no longer matches its hash")
+            )
+        elif event.prev_hash != expected_prev and not after_gap:
+            # Right after a gap the link cannot match; the gap is already reported.
             problems.append(ChainProblem(event.seq, event.id, "does not follow the event before it"))
         expected_prev, expected_seq = event.hash, event.seq + 1
     head = session.get(AuditChainHead, HEAD_ID)
-    if head is not None and head.seq >= expected_seq:
+    if head is None:
+        if expected_seq > 1:
+            problems.append(ChainProblem(expected_seq - 1, None, "the chain head was removed"))
+    elif head.seq >= expected_seq:
         for seq in range(expected_seq, head.seq + 1):
             problems.append(ChainProblem(seq, None, "missing: the newest events were removed"))
-    elif head is not None and head.hash != expected_prev:
+    elif head.seq < expected_seq - 1 or head.hash != expected_prev:
         problems.append(ChainProblem(head.seq, None, "the chain head does not match the last event"))
     return problems
+
+
+def count_events(session: Session) -> int:
+    """How many events the log holds."""
+    return int(session.execute(select(func.count(AuditEvent.id))).scalar_one())
+
+
+def recent_events(
+    session: Session, actor: Actor, object_type: str | None = None, object_id: object = None,
+    limit: int = 50,
+) -> list[AuditEvent]:
+    """The newest `limit` events, of one object when given, oldest of them first."""
+    actor.require(Permission.READ_AUDIT_LOG)
+    if limit < 1:
+        raise InvalidInput("limit", "must be at least 1")
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if object_type is not None:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEvent.object_id == str(object_id))
+    return list(reversed(session.execute(query).scalars().all()))
 
 
 def events_for(session: Session, object_type: str, object_id: object) -> list[AuditEvent]:

@@ -80,7 +80,9 @@ def shares_in_force(session: Session, year: int) -> dict[str, Decimal]:
         raise InvalidShares(str(exc)) from None
 
 
-def set_share(session: Session, actor: Actor, jurisdiction_code: str, year: int, share: Decimal) -> JurisdictionShare:
+def set_share(
+    session: Session, actor: Actor, jurisdiction_code: str, year: int, share: Decimal
+) -> JurisdictionShare:
     """Record a jurisdiction's share from `year` on (commits). Earlier years keep theirs."""
     actor.require(Permission.MANAGE_FUNDS)
     if session.get(Jurisdiction, jurisdiction_code) is None:

@@ -105,9 +105,11 @@ def post(session: Session, draft: TransactionDraft, actor_id: int | None = None)
             "actor_id": actor_id, "reverses_id": draft.reverses_id, "lines_digest": digest,
         }],
     ).scalar_one()
-    session.execute(insert(LedgerLine), [_line_row(transaction_id, accounts[e.account], e) for e in draft.entries])
+    session.execute(
+        insert(LedgerLine), [_line_row(transaction_id, accounts[e.account], e) for e in draft.entries]
+    )
     if guarded:
-        _refuse_negative(session, [a for a in accounts.values() if a.id in guarded])
+        _refuse_negative(session, [a for a in accounts.values() if a.id in guarded], draft)
     return Posted(transaction_id, draft.idempotency_key, True)
 
 
@@ -129,17 +131,24 @@ def _replayed(draft: TransactionDraft, existing_id: int, existing_digest: str, d
     return Posted(existing_id, draft.idempotency_key, False)
 
 
-def _refuse_negative(session: Session, accounts: Sequence[Account]) -> None:
+def _refuse_negative(session: Session, accounts: Sequence[Account], draft: TransactionDraft) -> None:
+    """Refuse a post that takes a guarded account below zero on its normal side.
+
+    Only a post that lowers the account is refused, so money can always be put back into
+    an account that is short; the message says what the post takes and what was there.
+    """
     totals = dict(session.execute(
         select(LedgerLine.account_id, func.coalesce(func.sum(LedgerLine.amount_minor), 0))
         .where(LedgerLine.account_id.in_([a.id for a in accounts]))
         .group_by(LedgerLine.account_id)
     ).all())
     for account in accounts:
-        balance = normal_balance(account, int(totals.get(account.id, 0)))
-        if balance < 0:
-            needed = Money(-balance, account.currency)
-            raise InsufficientFunds(account.name, f"a further {needed}", "nothing more")
+        moved = sum(e.amount.minor for e in draft.entries if e.account == account.code)
+        change = normal_balance(account, moved)
+        after = normal_balance(account, int(totals.get(account.id, 0)))
+        if change < 0 and after < 0:
+            before = Money(after - change, account.currency)
+            raise InsufficientFunds(account.name, str(Money(-change, account.currency)), str(before))
 
 
 def post_once(session: Session, draft: TransactionDraft, actor_id: int | None = None) -> Posted:
@@ -176,7 +185,10 @@ def balance(session: Session, code: str, as_of: date | None = None) -> Money:
     account = session.execute(select(Account).where(Account.code == code)).scalar_one_or_none()
     if account is None:
         raise NotFound(f"no ledger account {code}")
-    query = select(func.coalesce(func.sum(LedgerLine.amount_minor), 0)).where(LedgerLine.account_id == account.id)
+    query = (
+        select(func.coalesce(func.sum(LedgerLine.amount_minor), 0))
+        .where(LedgerLine.account_id == account.id)
+    )
     if as_of is not None:
         query = query.join(LedgerTransaction).where(LedgerTransaction.effective_on <= as_of)
     return Money(normal_balance(account, int(session.execute(query).scalar_one())), account.currency)
@@ -227,7 +239,16 @@ def reverse(session: Session, transaction_id: int, idempotency_key: str, memo: s
     if original is None:
         raise NotFound(f"no ledger transaction {transaction_id}")
     if original.kind == "reversal":
-        raise LedgerError(f"transaction {transaction_id} is itself a reversal: post a new transaction instead")
+        raise LedgerError(
+            f"transaction {transaction_id} is itself a reversal: post a new transaction instead"
+        )
+    earlier = session.execute(
+        select(LedgerTransaction.id, LedgerTransaction.idempotency_key)
+        .where(LedgerTransaction.reverses_id == transaction_id)
+    ).first()
+    if earlier is not None and earlier.idempotency_key != idempotency_key:
+        # A repeat under the same key replays in `post`; another key would reverse twice.
+        raise Conflict(f"transaction {transaction_id} was already reversed by transaction {earlier.id}")
     rows = session.execute(
         select(Account.code, LedgerLine.amount_minor, LedgerLine.currency, LedgerLine.rate_id,
                LedgerLine.original_minor, LedgerLine.original_currency)

@@ -92,7 +92,8 @@ def reserve(
 
 def _count_for(session: Session, purpose: str, subject_id: int) -> int:
     return int(session.execute(
-        select(func.count(Reservation.id)).where(Reservation.purpose == purpose, Reservation.subject_id == subject_id)
+        select(func.count(Reservation.id))
+        .where(Reservation.purpose == purpose, Reservation.subject_id == subject_id)
     ).scalar_one())
 
 

@@ -1,11 +1,120 @@
-"""HTML blueprints: parse the request, authorise, call a service, render or redirect."""
+"""HTML blueprints: parse the request, authorise, call a service, render or redirect.
+
+`register_blueprints` also owns what every page shares: the reader's locale (`?lang=`,
+then a cookie, then the browser's preference, then `DEFAULT_LOCALE`), the template
+filters that format money and shares for that locale, and the error pages.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import format_currency, format_percent, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from bounty.governance.permissions import Role
+from bounty.ledger import Money
+from bounty.web import dev_login, public
+
+LOCALES = ("en", "fr")
+LOCALE_COOKIE = "bounty_locale"
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+ROLE_LABELS = {
+    Role.CONTRIBUTOR.value: _l("Contributor"),
+    Role.REVIEWER.value: _l("Reviewer"),
+    Role.SECURITY_COUNCIL.value: _l("Security council"),
+    Role.PROGRAM_ADMIN.value: _l("Programme administrator"),
+    Role.FINANCE.value: _l("Finance"),
+    Role.AWARDS_COMMITTEE.value: _l("Awards committee"),
+    Role.AUDITOR.value: _l("Auditor"),
+}
+
+# Status codes with a page of their own; any other HTTP error uses the generic page.
+ERROR_TEMPLATES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html",
+                   500: "errors/500.html"}
 
 
 def register_blueprints(app: Flask) -> None:
-    from bounty.web.public import bp as public_bp
+    app.register_blueprint(public.bp)
+    if app.config["DEMO_LOGIN"]:
+        # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).
+        app.register_blueprint(dev_login.bp)
 
-    app.register_blueprint(public_bp)
+    app.extensions["babel"].locale_selector = select_locale
+    app.after_request(_remember_locale)
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_share, "share")
+    app.add_template_filter(role_label, "role_label")
+    app.context_processor(_layout_context)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def select_locale() -> str:
+    """The locale of this request's pages and of its money and date formatting."""
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        return asked
+    remembered = request.cookies.get(LOCALE_COOKIE)
+    if remembered in LOCALES:
+        return remembered
+    return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]
+
+
+def _remember_locale(response: Response) -> Response:
+    asked = request.args.get("lang")
+    if asked in LOCALES and request.cookies.get(LOCALE_COOKIE) != asked:
+        response.set_cookie(LOCALE_COOKIE, asked, max_age=LOCALE_COOKIE_MAX_AGE,
+                            samesite="Lax", httponly=True, secure=request.is_secure)
+    return response
+
+
+def format_money(amount: Money) -> str:
+    """`amount` formatted for the reader's locale, e.g. "€500,000.00" or "500 000,00 €"."""
+    return format_currency(amount.to_decimal(), amount.currency)
+
+
+def format_share(share: Decimal) -> str:
+    """A share such as Decimal("0.15") as a percentage for the reader's locale ("15%")."""
+    return format_percent(share, format="#,##0.##%")
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
+def _layout_context() -> dict[str, Any]:
+    """What base.html needs on every page: the locale and where to sign in and out."""
+    has_dev_login = "dev_login.login" in current_app.view_functions
+    return {
+        "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
+        "locales": LOCALES,
+        "sign_in_url": url_for("dev_login.login") if has_dev_login else None,
+        "sign_out_url": url_for("dev_login.logout") if has_dev_login else None,
+        "locale_url": _locale_url,
+    }
+
+
+def _locale_url(code: str) -> str:
+    """This page again in locale `code`; the home page when this page has no endpoint (errors)."""
+    if request.endpoint is None or request.method != "GET":
+        return url_for("public.landing", lang=code)
+    args = {**request.args.to_dict(), **(request.view_args or {}), "lang": code}
+    return url_for(request.endpoint, **args)
+
+
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
+    return render_template("errors/400.html", reason=error.description), 400
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    template = ERROR_TEMPLATES.get(code, "errors/http.html")
+    return render_template(template, error=error, code=code), code

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bounty.ledger import InsufficientFunds, Money
-from bounty.models import LedgerLine, Reservation
+from bounty.models import Account, LedgerLine, LedgerTransaction, Reservation, utcnow
 from bounty.models.engine import make_engine, make_sessionmaker
 from bounty.services import funds, journal, reservations
 from bounty.services.actors import SYSTEM, Actor
@@ -117,4 +118,52 @@ def test_two_simultaneous_reservations_exceeding_the_pool_end_with_one_success(p
         [status] = funds.pool_statuses(session, 2026)
         assert status.available == eur("400")
         assert status.reserved == eur("600")
+    engine.dispose()
+
+
+
+@pytest.mark.postgres
+def test_the_race_harness_sees_a_double_commitment_when_nothing_locks(pg_url):
+    """Negative control: read-then-write with plain inserts and no lock lets both threads
+    through, so the race test above would fail if reservations lost their lock."""
+    engine = make_engine(pg_url, pool_size=4)
+    make_session = make_sessionmaker(engine)
+    with make_session() as session:
+        factories.jurisdictions(session)
+        pool = factories.funded_pool(session, "1000")
+        accounts = dict(session.execute(
+            select(Account.code, Account.id).where(Account.pool_id == pool.id)
+        ).all())
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def naive_attempt(subject_id: int) -> None:
+        with make_session() as session:
+            barrier.wait()
+            available = journal.balance(session, funds.available_code(pool))
+            barrier.wait()  # both have read before either writes: the interleaving a lock prevents
+            if available < eur("600"):
+                outcomes.append("refused")
+                return
+            txn = session.execute(insert(LedgerTransaction).returning(LedgerTransaction.id), [{
+                "idempotency_key": f"naive:{subject_id}", "kind": "reservation", "memo": "naive",
+                "effective_on": date(2026, 1, 1), "posted_at": utcnow(), "lines_digest": "-",
+            }]).scalar_one()
+            session.execute(insert(LedgerLine), [
+                {"transaction_id": txn, "account_id": accounts[funds.available_code(pool)],
+                 "currency": "EUR", "amount_minor": 60000},
+                {"transaction_id": txn, "account_id": accounts[funds.reserved_code(pool)],
+                 "currency": "EUR", "amount_minor": -60000},
+            ])
+            session.commit()
+            outcomes.append("reserved")
+
+    threads = [threading.Thread(target=naive_attempt, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["reserved", "reserved"]
+    with make_session() as session:
+        assert journal.balance(session, funds.available_code(pool)) == eur("-200")
     engine.dispose()
