@@ -97,8 +97,10 @@ def verify(session: Session) -> list[ChainProblem]:
     """Recompute the chain; name every event that was changed, removed or re-ordered."""
     problems: list[ChainProblem] = []
     expected_prev, expected_seq = GENESIS_HASH, 1
+    # populate_existing: compare what the database holds now, not events this session wrote.
     events = session.execute(
-        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+        select(AuditEvent).order_by(AuditEvent.seq)
+        .execution_options(yield_per=1000, populate_existing=True)
     ).scalars()
     for event in events:
         after_gap = event.seq > expected_seq
@@ -115,7 +117,7 @@ def verify(session: Session) -> list[ChainProblem]:
             # Right after a gap the link cannot match; the gap is already reported.
             problems.append(ChainProblem(event.seq, event.id, "does not follow the event before it"))
         expected_prev, expected_seq = event.hash, event.seq + 1
-    head = session.get(AuditChainHead, HEAD_ID)
+    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
     if head is None:
         if expected_seq > 1:
             problems.append(ChainProblem(expected_seq - 1, None, "the chain head was removed"))

@@ -37,8 +37,10 @@ from bounty.models import (
     ClaimLink,
     HoursEntry,
     Identity,
+    Jurisdiction,
     Organisation,
     Person,
+    Pool,
     WorkingGroup,
     WorkingGroupMember,
     utcnow,
@@ -293,6 +295,22 @@ def _seed_bounty(session: Session, actor: Actor, table: dict[str, Any], context:
         reservations.release(session, actor, held, table["cancel_reason"])
 
 
+def _reference_pool(session: Session, data: dict[str, Any], now: datetime) -> Pool:
+    """The pool the demo bounties reserve in; its absence means no reference seed yet."""
+    pool_key = data["bounties"].get("pool", {})
+    try:
+        pool = funds.get_pool(session, int(pool_key.get("year", now.year)),
+                              pool_key.get("kind", "bounty_pool"))
+    except NotFound as exc:
+        raise NotFound(f"{exc}: run the reference seed (`bounty seed`) first") from None
+    used = {table.get("jurisdiction") for name in ("organisations", "people")
+            for table in data[name].get(name, [])} - {None}
+    missing = sorted(code for code in used if session.get(Jurisdiction, code) is None)
+    if missing:
+        raise NotFound(f"no jurisdiction {', '.join(missing)}: run the reference seed (`bounty seed`) first")
+    return pool
+
+
 def seed_demo(session: Session, actor: Actor, seed_dir: Path = SEED_DIR,
               now: datetime | None = None) -> SeedReport:
     """Load the demo data of `seed_dir / "demo"` (see the module docstring); idempotent.
@@ -306,11 +324,9 @@ def seed_demo(session: Session, actor: Actor, seed_dir: Path = SEED_DIR,
     now = now or utcnow()
     report = SeedReport()
     try:
+        pool = _reference_pool(session, data, now)
         people = _seed_people(session, actor, data, now, report)
         _seed_hours(session, actor, data["hours"].get("hours", []), people, now, report)
-        pool_key = data["bounties"].get("pool", {})
-        pool = funds.get_pool(session, int(pool_key.get("year", now.year)),
-                              pool_key.get("kind", "bounty_pool"))
         creator = people.get(data["bounties"].get("created_by", ""))
         if creator is None:
             raise InvalidInput("demo/bounties.toml", "created_by must name a demo person")

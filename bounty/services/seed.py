@@ -49,7 +49,7 @@ class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     present: dict[str, int] = field(default_factory=dict)
     funded: list[str] = field(default_factory=list)
-    fx: fx.ImportResult | None = None
+    rates: fx.ImportResult | None = None
 
     def count(self, kind: str, created: bool) -> None:
         target = self.created if created else self.present
@@ -57,7 +57,7 @@ class SeedReport:
 
     @property
     def changed(self) -> bool:
-        return bool(sum(self.created.values()) or self.funded or (self.fx and self.fx.added))
+        return bool(sum(self.created.values()) or self.funded or (self.rates and self.rates.added))
 
     def lines(self) -> list[str]:
         """A few lines for the command line: what was added, what was already there."""
@@ -67,8 +67,8 @@ class SeedReport:
         lines = [f"added: {listing(self.created)}", f"already there: {listing(self.present)}"]
         if self.funded:
             lines.append("funded by share: " + "; ".join(self.funded))
-        if self.fx is not None:
-            lines.append("exchange rates " + self.fx.summary())
+        if self.rates is not None:
+            lines.append("exchange rates " + self.rates.summary())
         return lines
 
 
@@ -260,7 +260,7 @@ def seed_reference(session: Session, actor: Actor, seed_dir: Path = SEED_DIR) ->
     try:
         # The snapshot is reference data like the rest, so SEED_DATA covers it; it is
         # recorded under its own source so it never passes for the rates the ECB published.
-        report.fx = fx.record_rates(session, actor, files.fx_text, fx.SNAPSHOT_SOURCE)
+        report.rates = fx.record_rates(session, actor, files.fx_text, fx.SNAPSHOT_SOURCE)
         session.commit()
     except BaseException:
         session.rollback()

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_percent, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -47,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
         # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).
         app.register_blueprint(dev_login.bp)
 
+    # create_app binds Babel with the default locale; which locale a page uses is the pages' call.
     app.extensions["babel"].locale_selector = select_locale
     app.after_request(_remember_locale)
     app.add_template_filter(format_money, "money")
@@ -110,8 +112,10 @@ def _locale_url(code: str) -> str:
     return url_for(request.endpoint, **args)
 
 
-def _csrf_error(error: CSRFError) -> ResponseReturnValue:
-    return render_template("errors/400.html", reason=error.description), 400
+def _csrf_error(_error: CSRFError) -> ResponseReturnValue:
+    reason = _("The form has expired or was not sent from this site (its security token is "
+               "missing or wrong).")
+    return render_template("errors/400.html", reason=reason), 400
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:

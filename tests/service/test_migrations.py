@@ -165,6 +165,15 @@ def test_postgres_upgrade_creates_the_append_only_triggers(empty_pg_engine: Engi
     functions, triggers = _schema_objects(empty_engine)
     assert "ledger_refuse_change" not in functions
     assert triggers == set()
+    # No sequence, index or type outlives its table.
+    with empty_engine.connect() as connection:
+        relations = connection.execute(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema()"
+            )
+        ).scalars()
+        assert set(relations) == {"alembic_version", "alembic_version_pkc"}
 
 
 def test_cli_db_upgrade_prints_the_revision(tmp_path: Path) -> None:

@@ -150,6 +150,7 @@ def test_programme_fund_splits_by_published_shares() -> None:
     [
         ("0.01", {"EU": 1, "UK": 0, "CA": 0, "AU": 0}),
         ("0.03", {"EU": 2, "UK": 1, "CA": 0, "AU": 0}),
+        # Quotas 3.5, 1.75, 1.05, 0.7: the largest remainders (UK .75, AU .7) beat EU's .5.
         ("0.07", {"EU": 3, "UK": 2, "CA": 1, "AU": 1}),
     ],
 )

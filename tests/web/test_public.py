@@ -119,7 +119,7 @@ def test_landing_for_another_year(client: FlaskClient, session: Session) -> None
 
 
 def test_landing_refuses_a_year_that_is_not_one(client: FlaskClient) -> None:
-    for value in ("abc", "99999", "-1", "２０２６"):
+    for value in ("abc", "99999", "-1", "\uff12\uff10\uff12\uff16"):
         response = client.get("/", query_string={"year": value})
 
         html = response.get_data(as_text=True)

@@ -33,7 +33,7 @@ def test_pages_are_in_french_for_the_french_reader(client: FlaskClient) -> None:
 
     assert '<html lang="fr">' in html
     assert "Incitations et primes pour les contributeurs" in html
-    assert "Rien n’est encore enregistré pour 2026" in html
+    assert "Rien n\u2019est encore enregistré pour 2026" in html
     assert "Aller au contenu principal" in html
 
 
