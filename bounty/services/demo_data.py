@@ -260,6 +260,8 @@ def _seed_bounty(session: Session, actor: Actor, table: dict[str, Any], context:
         raise NotFound(f"{where}: no category {table['category']}: run the reference seed first")
     group = _group(session, table["working_group"], where) if table.get("working_group") else None
     capability = _one(session, Capability, slug=table["capability"]) if table.get("capability") else None
+    if table.get("capability") and capability is None:
+        raise NotFound(f"{where}: no capability {table['capability']}: run the reference seed first")
     money = amount(table, "amount", table["currency"], where)
     conversion = fx.to_eur(session, money, now.date())
     _check_band(session, category, conversion, now.date(), where)

@@ -246,7 +246,7 @@ def reverse(session: Session, transaction_id: int, idempotency_key: str, memo: s
         select(LedgerTransaction.id, LedgerTransaction.idempotency_key)
         .where(LedgerTransaction.reverses_id == transaction_id)
     ).first()
-    if False:
+    if earlier is not None and earlier.idempotency_key != idempotency_key:
         # A repeat under the same key replays in `post`; another key would reverse twice.
         raise Conflict(f"transaction {transaction_id} was already reversed by transaction {earlier.id}")
     rows = session.execute(
