@@ -111,6 +111,7 @@ def release(session: Session, actor: Actor, reservation: Reservation, reason: st
         # Re-read under lock: a concurrent release or consumption must not run twice.
         current = session.execute(
             select(Reservation).where(Reservation.id == reservation.id).with_for_update()
+            .execution_options(populate_existing=True)
         ).scalar_one()
         if current.status != "held":
             raise Conflict(f"reservation {current.id} is already {current.status}")
