@@ -95,11 +95,15 @@ def validate(settings: Mapping[str, Any]) -> None:
     if env != "production":
         return
     if settings["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(str(settings["SECRET_KEY"])) < 32:
-        raise ConfigError("BOUNTY_SECRET_KEY must be set to a random value of at least 32 characters in production")
+        raise ConfigError(
+            "BOUNTY_SECRET_KEY must be set to a random value of at least 32 characters in production"
+        )
     if settings.get("DATABASE_URL_IS_DEFAULT"):
         raise ConfigError("BOUNTY_DATABASE_URL is required in production")
     for key in REQUIRED_IN_PRODUCTION:
         if not settings.get(key):
             raise ConfigError(f"BOUNTY_{key} is required in production")
     if settings["DEMO_LOGIN"]:
-        raise ConfigError("BOUNTY_DEMO_LOGIN is refused in production: the demo sign-in is for demonstrations only")
+        raise ConfigError(
+            "BOUNTY_DEMO_LOGIN is refused in production: the demo sign-in is for demonstrations only"
+        )

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, Row, bindparam, event, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,9 +60,50 @@ def ensure_account(
     return account
 
 
-def _accounts_by_code(session: Session, codes: Iterable[str]) -> dict[str, Account]:
+_ACCOUNTS = Account.__table__
+_TRANSACTIONS = LedgerTransaction.__table__
+_LINES = LedgerLine.__table__
+
+# Statements built once: building and cache-keying a statement per post costs as much CPU as
+# running it. Core tables, not ORM entities: no bulk-persistence or identity-map work.
+_SELECT_ACCOUNTS = select(
+    _ACCOUNTS.c.id, _ACCOUNTS.c.code, _ACCOUNTS.c.name, _ACCOUNTS.c.currency,
+    _ACCOUNTS.c.normal_side, _ACCOUNTS.c.is_negative_allowed,
+).where(_ACCOUNTS.c.code.in_(bindparam("codes", expanding=True)))
+# A repeated idempotency key inserts nothing and returns no id: one round trip instead of a
+# SELECT before every INSERT; a concurrent duplicate waits for the winner, then yields.
+_INSERT_TRANSACTION = {
+    name: dialect_insert(_TRANSACTIONS)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_TRANSACTIONS.c.id)
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+_SELECT_BY_KEY = select(_TRANSACTIONS.c.id, _TRANSACTIONS.c.lines_digest).where(
+    _TRANSACTIONS.c.idempotency_key == bindparam("key")
+)
+# With RETURNING, SQLAlchemy sends all lines as one multi-row INSERT ("insertmanyvalues").
+_INSERT_LINES = insert(_LINES).returning(_LINES.c.id)
+
+
+_ACCOUNT_CACHE = "bounty.journal.accounts"
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_accounts(session: Session) -> None:
+    # An account created in a transaction that rolled back must not be remembered.
+    session.info.pop(_ACCOUNT_CACHE, None)
+
+
+def _accounts_by_code(session: Session, connection: Connection, codes: Iterable[str]) -> dict[str, Row]:
+    """The accounts named by `codes`, remembered per session: an account's id, currency and
+    guard never change once created, and one lookup less per post is a large part of its cost."""
+    cache: dict[str, Row] = session.info.setdefault(_ACCOUNT_CACHE, {})
     wanted = set(codes)
-    found = {a.code: a for a in session.execute(select(Account).where(Account.code.in_(wanted))).scalars()}
+    unknown = wanted - cache.keys()
+    if unknown:
+        for row in connection.execute(_SELECT_ACCOUNTS, {"codes": sorted(unknown)}):
+            cache[row.code] = row
+    found = {code: cache[code] for code in wanted if code in cache}
     missing = wanted - found.keys()
     if missing:
         raise NotFound(f"no ledger account {', '.join(sorted(missing))}")
@@ -77,15 +120,12 @@ def post(session: Session, draft: TransactionDraft, actor_id: int | None = None)
     A draft whose idempotency key was posted before returns the original when its lines are
     the same, and raises Conflict when they differ.
     """
-    existing = session.execute(
-        select(LedgerTransaction.id, LedgerTransaction.lines_digest)
-        .where(LedgerTransaction.idempotency_key == draft.idempotency_key)
-    ).first()
     digest = _fingerprint(draft)
-    if existing is not None:
-        return _replayed(draft, existing.id, existing.lines_digest, digest)
-
-    accounts = _accounts_by_code(session, (e.account for e in draft.entries))
+    # Core statements on the session's connection skip the ORM execute path; flush first, as
+    # session.execute would, so rows the caller added are visible to them.
+    session.flush()
+    connection = session.connection()
+    accounts = _accounts_by_code(session, connection, (e.account for e in draft.entries))
     for entry in draft.entries:
         account = accounts[entry.account]
         if account.currency != entry.amount.currency:
@@ -97,23 +137,22 @@ def post(session: Session, draft: TransactionDraft, actor_id: int | None = None)
         # Lock before reading balances so two posts cannot both spend the same money.
         session.execute(select(Account.id).where(Account.id.in_(guarded)).order_by(Account.id).with_for_update())
 
-    transaction_id = session.execute(
-        insert(LedgerTransaction).returning(LedgerTransaction.id),
-        [{
-            "idempotency_key": draft.idempotency_key, "kind": draft.kind, "memo": draft.memo[:500],
-            "effective_on": draft.effective_on or utcnow().date(), "posted_at": utcnow(),
-            "actor_id": actor_id, "reverses_id": draft.reverses_id, "lines_digest": digest,
-        }],
-    ).scalar_one()
-    session.execute(
-        insert(LedgerLine), [_line_row(transaction_id, accounts[e.account], e) for e in draft.entries]
-    )
+    transaction_id = connection.execute(_INSERT_TRANSACTION[connection.dialect.name], {
+        "idempotency_key": draft.idempotency_key, "kind": draft.kind, "memo": draft.memo[:500],
+        "effective_on": draft.effective_on or utcnow().date(), "posted_at": utcnow(),
+        "actor_id": actor_id, "reverses_id": draft.reverses_id, "lines_digest": digest,
+    }).scalar_one_or_none()
+    if transaction_id is None:
+        existing = connection.execute(_SELECT_BY_KEY, {"key": draft.idempotency_key}).one()
+        return _replayed(draft, existing.id, existing.lines_digest, digest)
+    lines = [_line_row(transaction_id, accounts[e.account], e) for e in draft.entries]
+    connection.execute(_INSERT_LINES, lines).all()
     if guarded:
         _refuse_negative(session, [a for a in accounts.values() if a.id in guarded], draft)
     return Posted(transaction_id, draft.idempotency_key, True)
 
 
-def _line_row(transaction_id: int, account: Account, entry: EntryDraft) -> dict[str, object]:
+def _line_row(transaction_id: int, account: Account | Row, entry: EntryDraft) -> dict[str, object]:
     return {
         "transaction_id": transaction_id, "account_id": account.id, "currency": account.currency,
         "amount_minor": entry.amount.minor, "rate_id": entry.rate_id,
@@ -131,7 +170,7 @@ def _replayed(draft: TransactionDraft, existing_id: int, existing_digest: str, d
     return Posted(existing_id, draft.idempotency_key, False)
 
 
-def _refuse_negative(session: Session, accounts: Sequence[Account], draft: TransactionDraft) -> None:
+def _refuse_negative(session: Session, accounts: Sequence[Account | Row], draft: TransactionDraft) -> None:
     """Refuse a post that takes a guarded account below zero on its normal side.
 
     Only a post that lowers the account is refused, so money can always be put back into
@@ -175,7 +214,7 @@ def post_once(session: Session, draft: TransactionDraft, actor_id: int | None = 
         raise
 
 
-def normal_balance(account: Account, debit_total: int) -> int:
+def normal_balance(account: Account | Row, debit_total: int) -> int:
     """A signed debit total expressed on the account's normal side."""
     return debit_total if account.normal_side == "debit" else -debit_total
 
