@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - the value production refuses
 
@@ -29,11 +30,21 @@ DEFAULTS: dict[str, Any] = {
     "DEMO_LOGIN": False,
     # The year whose pools and shares the landing page shows; 0 means the current year.
     "PROGRAMME_YEAR": 0,
-    # Keycloak base URL and realm (sign-in); required in production.
+    # Keycloak base URL, e.g. https://id.example.org (no /realms part); empty turns the
+    # Keycloak sign-in off. Required in production.
     "KEYCLOAK_URL": "",
+    # The realm; the provider is found at {KEYCLOAK_URL}/realms/{KEYCLOAK_REALM}.
     "KEYCLOAK_REALM": "bounty",
+    # The OIDC client id: the ID token's audience and the client whose roles are read.
     "KEYCLOAK_CLIENT_ID": "bounty",
+    # The confidential client's secret (Keycloak: Clients > bounty > Credentials); required in production.
     "KEYCLOAK_CLIENT_SECRET": "",
+    # Token claim carrying the person's jurisdiction (EU, UK, CA or AU).
+    "JURISDICTION_CLAIM": "jurisdiction",
+    # Token claim carrying the name of the person's organisation.
+    "ORGANISATION_CLAIM": "organisation",
+    # Base URL of the cooperative's self-hosted GitLab; merge-request links must point there.
+    "GITLAB_URL": "https://gitlab.example.org",
     # Default locale of pages and of money and date formatting (en or fr).
     "DEFAULT_LOCALE": "en",
 }
@@ -92,6 +103,11 @@ def validate(settings: Mapping[str, Any]) -> None:
         raise ConfigError("BOUNTY_PROGRAMME_YEAR must be a year such as 2026, or 0 for the current year")
     if settings["DEFAULT_LOCALE"] not in ("en", "fr"):
         raise ConfigError("BOUNTY_DEFAULT_LOCALE must be en or fr")
+    for key in ("KEYCLOAK_URL", "GITLAB_URL"):
+        _require_http_url(key, settings[key], optional=key == "KEYCLOAK_URL")
+    for key in ("KEYCLOAK_REALM", "KEYCLOAK_CLIENT_ID", "JURISDICTION_CLAIM", "ORGANISATION_CLAIM"):
+        if not isinstance(settings[key], str) or not settings[key].strip():
+            raise ConfigError(f"BOUNTY_{key} must not be empty")
     if env != "production":
         return
     if settings["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(str(settings["SECRET_KEY"])) < 32:
@@ -107,3 +123,12 @@ def validate(settings: Mapping[str, Any]) -> None:
         raise ConfigError(
             "BOUNTY_DEMO_LOGIN is refused in production: the demo sign-in is for demonstrations only"
         )
+
+
+def _require_http_url(key: str, value: Any, optional: bool) -> None:
+    """Refuse a URL setting that is not an absolute http(s) URL (a typo would fail later)."""
+    if optional and value == "":
+        return
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"BOUNTY_{key} must be an http:// or https:// URL, got {value!r}")

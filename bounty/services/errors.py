@@ -26,3 +26,10 @@ class PermissionDenied(ServiceError):
 
 class Conflict(ServiceError):
     """The request clashes with the current state (already claimed, key reused, ...)."""
+
+
+class AlreadyClaimed(Conflict):
+    """Someone else holds the claim on the bounty (the API answers 409)."""
+
+    def __init__(self, message: str = "already claimed") -> None:
+        super().__init__(message)

@@ -1,4 +1,5 @@
-"""Reserving money in a pool for a bounty or a grant, and releasing it.
+"""Reserving money in a pool for a bounty or a grant, releasing it, and consuming it into a
+payable when the work is approved.
 
 A pool is never over-committed: the pool's available account is locked (row lock on
 PostgreSQL, BEGIN IMMEDIATE on SQLite) before what is left is read, so of two concurrent
@@ -13,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from bounty.governance.permissions import Permission
 from bounty.ledger import Conversion, EntryDraft, InsufficientFunds, Money, TransactionDraft
-from bounty.models import Account, LedgerLine, Pool, Reservation, utcnow
-from bounty.services import audit, journal
+from bounty.models import Account, LedgerLine, LedgerTransaction, Pool, Reservation, utcnow
+from bounty.services import audit, funds, journal
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound
 from bounty.services.funds import available_code, reserved_code
@@ -44,6 +45,26 @@ def reserve(
     Raises InsufficientFunds when the pool cannot cover it, Conflict when the subject
     already holds a reservation.
     """
+    try:
+        reservation = hold(session, actor, pool, purpose, subject_id, amount, conversion)
+        session.commit()
+        return reservation
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"{purpose} {subject_id} already holds a reservation") from None
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def hold(
+    session: Session, actor: Actor, pool: Pool, purpose: str, subject_id: int, amount: Money,
+    conversion: Conversion | None = None,
+) -> Reservation:
+    """`reserve` inside the caller's transaction (flushes; the caller commits or rolls back).
+
+    A second held reservation of the same subject fails on the unique index (IntegrityError).
+    """
     if purpose not in PURPOSE_PERMISSION:
         raise InvalidInput("purpose", f"must be one of {', '.join(PURPOSE_PERMISSION)}")
     actor.require(PURPOSE_PERMISSION[purpose])
@@ -53,41 +74,33 @@ def reserve(
         raise InvalidInput("amount", "a reservation must be a positive amount")
     if conversion is not None and conversion.target != amount:
         raise InvalidInput("amount", "the amount is not the result of the conversion given")
-    try:
-        available = _available_locked(session, pool)
-        if available < amount:
-            raise InsufficientFunds(f"{pool.name} {pool.year}", str(amount), str(available))
-        key = f"reserve:{purpose}:{subject_id}:{_count_for(session, purpose, subject_id) + 1}"
-        rate_id = conversion.rate_id if conversion else None
-        original = conversion.source if conversion else None
-        posted = journal.post(session, TransactionDraft(
-            kind="reservation", memo=f"reserve for {purpose} {subject_id}", idempotency_key=key,
-            entries=[EntryDraft(available_code(pool), amount, rate_id, original),
-                     EntryDraft(reserved_code(pool), -amount, rate_id, -original if original else None)],
-        ), actor.person_id)
-        reservation = Reservation(
-            pool_id=pool.id, purpose=purpose, subject_id=subject_id, amount_minor=amount.minor,
-            currency=amount.currency, status="held", rate_id=rate_id,
-            original_minor=original.minor if original else None,
-            original_currency=original.currency if original else None,
-            reserve_transaction_id=posted.transaction_id,
-        )
-        session.add(reservation)
-        session.flush()
-        audit.record(session, actor, "reservation.hold", purpose, subject_id,
-                     {"pool": pool.id, "amount": str(amount), "reservation": reservation.id,
-                      "converted_from": str(original) if original else None,
-                      "rate": str(conversion.rate) if conversion else None,
-                      "rate_date": conversion.rate_date.isoformat() if conversion else None,
-                      "rate_source": conversion.rate_source if conversion else None})
-        session.commit()
-        return reservation
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"{purpose} {subject_id} already holds a reservation") from None
-    except BaseException:
-        session.rollback()
-        raise
+    available = _available_locked(session, pool)
+    if available < amount:
+        raise InsufficientFunds(f"{pool.name} {pool.year}", str(amount), str(available))
+    key = f"reserve:{purpose}:{subject_id}:{_count_for(session, purpose, subject_id) + 1}"
+    rate_id = conversion.rate_id if conversion else None
+    original = conversion.source if conversion else None
+    posted = journal.post(session, TransactionDraft(
+        kind="reservation", memo=f"reserve for {purpose} {subject_id}", idempotency_key=key,
+        entries=[EntryDraft(available_code(pool), amount, rate_id, original),
+                 EntryDraft(reserved_code(pool), -amount, rate_id, -original if original else None)],
+    ), actor.person_id)
+    reservation = Reservation(
+        pool_id=pool.id, purpose=purpose, subject_id=subject_id, amount_minor=amount.minor,
+        currency=amount.currency, status="held", rate_id=rate_id,
+        original_minor=original.minor if original else None,
+        original_currency=original.currency if original else None,
+        reserve_transaction_id=posted.transaction_id,
+    )
+    session.add(reservation)
+    session.flush()
+    audit.record(session, actor, "reservation.hold", purpose, subject_id,
+                 {"pool": pool.id, "amount": str(amount), "reservation": reservation.id,
+                  "converted_from": str(original) if original else None,
+                  "rate": str(conversion.rate) if conversion else None,
+                  "rate_date": conversion.rate_date.isoformat() if conversion else None,
+                  "rate_source": conversion.rate_source if conversion else None})
+    return reservation
 
 
 def _count_for(session: Session, purpose: str, subject_id: int) -> int:
@@ -106,29 +119,133 @@ def held_for(session: Session, purpose: str, subject_id: int) -> Reservation | N
 
 def release(session: Session, actor: Actor, reservation: Reservation, reason: str) -> Reservation:
     """Give a held reservation back to the pool's available money (commits)."""
-    actor.require(PURPOSE_PERMISSION[reservation.purpose])
     try:
-        # Re-read under lock: a concurrent release or consumption must not run twice.
-        current = session.execute(
-            select(Reservation).where(Reservation.id == reservation.id).with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
-        if current.status != "held":
-            raise Conflict(f"reservation {current.id} is already {current.status}")
-        pool = session.get(Pool, current.pool_id)
-        assert pool is not None
-        amount = Money(current.amount_minor, current.currency)
-        posted = journal.post(session, TransactionDraft(
-            kind="release", memo=f"release {current.purpose} {current.subject_id}: {reason}"[:500],
-            idempotency_key=f"release:{current.id}",
-            entries=[EntryDraft(reserved_code(pool), amount), EntryDraft(available_code(pool), -amount)],
-        ), actor.person_id)
-        current.status, current.closed_at = "released", utcnow()
-        current.close_transaction_id = posted.transaction_id
-        audit.record(session, actor, "reservation.release", current.purpose, current.subject_id,
-                     {"reservation": current.id, "amount": str(amount), "reason": reason})
+        released = give_back(session, actor, reservation, reason)
         session.commit()
-        return current
+        return released
     except BaseException:
         session.rollback()
         raise
+
+
+def give_back(session: Session, actor: Actor, reservation: Reservation, reason: str) -> Reservation:
+    """`release` inside the caller's transaction (flushes; the caller commits)."""
+    actor.require(PURPOSE_PERMISSION[reservation.purpose])
+    current = _locked(session, reservation.id)
+    if current.status != "held":
+        raise Conflict(f"reservation {current.id} is already {current.status}")
+    pool = session.get(Pool, current.pool_id)
+    assert pool is not None
+    amount = Money(current.amount_minor, current.currency)
+    posted = journal.post(session, TransactionDraft(
+        kind="release", memo=f"release {current.purpose} {current.subject_id}: {reason}"[:500],
+        idempotency_key=f"release:{current.id}",
+        entries=[EntryDraft(reserved_code(pool), amount), EntryDraft(available_code(pool), -amount)],
+    ), actor.person_id)
+    current.status, current.closed_at = "released", utcnow()
+    current.close_transaction_id = posted.transaction_id
+    audit.record(session, actor, "reservation.release", current.purpose, current.subject_id,
+                 {"reservation": current.id, "amount": str(amount), "reason": reason})
+    return current
+
+
+def _locked(session: Session, reservation_id: int) -> Reservation:
+    # Re-read under lock: a concurrent release or consumption must not run twice.
+    return session.execute(
+        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def spent_code(pool: Pool) -> str:
+    return f"pool:{pool.year}:{pool.kind}:spent"
+
+
+def payable_code(person_id: int, currency: str) -> str:
+    return f"payable:person:{person_id}:{currency}"
+
+
+def borne_code(jurisdiction_code: str) -> str:
+    return f"member:{jurisdiction_code}:borne"
+
+
+def clearing_code(currency: str) -> str:
+    return f"fx:clearing:{currency}"
+
+
+def consume(
+    session: Session, actor: Actor, reservation: Reservation, payee_person_id: int, payable: Money,
+    idempotency_key: str, memo: str,
+) -> journal.Posted:
+    """Turn a held reservation into a payable to a person (flushes; the caller commits).
+
+    One transaction (see docs/ledger.md, "Payouts"): the reserved amount leaves the pool's
+    reserved account; the payee's payable is credited with `payable` in its own currency,
+    through the FX clearing accounts at the rate recorded with the reservation when that is
+    not the pool's currency; each jurisdiction's part of the cost (largest remainder, shares
+    of the pool's year) is debited to its `borne` account against the pool's `spent`.
+
+    `payable` must be what was reserved: the reserved amount itself, or the original amount
+    the reservation was converted from. No permission check: the caller decides who may
+    trigger a payout (the review rule, for bounties). Repeating the same `idempotency_key`
+    returns the first transaction and changes nothing; a held reservation is needed otherwise.
+    """
+    current = _locked(session, reservation.id)
+    if current.status == "consumed" and current.close_transaction_id is not None:
+        key = session.execute(
+            select(LedgerTransaction.idempotency_key)
+            .where(LedgerTransaction.id == current.close_transaction_id)
+        ).scalar_one()
+        if key == idempotency_key:
+            return journal.Posted(current.close_transaction_id, key, False)
+    if current.status != "held":
+        raise Conflict(f"reservation {current.id} is already {current.status}")
+    pool = session.get(Pool, current.pool_id)
+    assert pool is not None
+    reserved = Money(current.amount_minor, current.currency)
+    entries = [EntryDraft(reserved_code(pool), reserved)]
+    if payable.currency == reserved.currency:
+        if payable != reserved:
+            raise InvalidInput("amount", f"{payable} is not the {reserved} reserved")
+        entries.append(EntryDraft(payable_code(payee_person_id, payable.currency), -payable))
+    else:
+        if (current.original_currency, current.original_minor) != (payable.currency, payable.minor):
+            raise InvalidInput("amount", f"{payable} is not the amount the reservation of "
+                                         f"{reserved} was converted from")
+        rate_id = current.rate_id
+        entries += [
+            EntryDraft(clearing_code(reserved.currency), -reserved, rate_id, -payable),
+            EntryDraft(clearing_code(payable.currency), payable, rate_id, reserved),
+            EntryDraft(payable_code(payee_person_id, payable.currency), -payable),
+        ]
+    parts = funds.split_cost(session, reserved, pool.year)
+    entries += [EntryDraft(borne_code(code), part) for code, part in parts.items() if part.minor]
+    entries.append(EntryDraft(spent_code(pool), -reserved))
+    _ensure_payout_accounts(session, pool, payee_person_id, payable, reserved, parts)
+    posted = journal.post(session, TransactionDraft(
+        kind="payable", memo=memo, entries=entries, idempotency_key=idempotency_key,
+    ), actor.person_id)
+    current.status, current.closed_at = "consumed", utcnow()
+    current.close_transaction_id = posted.transaction_id
+    session.flush()
+    audit.record(session, actor, "reservation.consume", current.purpose, current.subject_id,
+                 {"reservation": current.id, "amount": str(reserved), "payable": str(payable),
+                  "payee": payee_person_id, "transaction": posted.transaction_id,
+                  "borne": {code: part.amount_str() for code, part in parts.items()}})
+    return posted
+
+
+def _ensure_payout_accounts(session: Session, pool: Pool, person_id: int, payable: Money,
+                            reserved: Money, parts: dict[str, Money]) -> None:
+    journal.ensure_account(session, payable_code(person_id, payable.currency),
+                           f"Payable to person {person_id} ({payable.currency})", "liability",
+                           payable.currency, person_id=person_id)
+    if payable.currency != reserved.currency:
+        for currency in (reserved.currency, payable.currency):
+            journal.ensure_account(session, clearing_code(currency),
+                                   f"Currency exchange position ({currency})", "equity", currency)
+    journal.ensure_account(session, spent_code(pool), f"{pool.name} {pool.year} (spent)", "equity",
+                           pool.currency, pool_id=pool.id)
+    for code in parts:
+        journal.ensure_account(session, borne_code(code), f"{code} share of payouts borne",
+                               "expense", pool.currency, jurisdiction_code=code)

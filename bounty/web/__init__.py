@@ -2,26 +2,31 @@
 
 `register_blueprints` also owns what every page shares: the reader's locale (`?lang=`,
 then a cookie, then the browser's preference, then `DEFAULT_LOCALE`), the template
-filters that format money and shares for that locale, and the error pages.
+filters that format money, shares and moments for that locale, what the navigation
+offers the reader, and the error pages.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_currency, format_percent, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from bounty.governance.permissions import Role
+from bounty.auth import current_actor
+from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
-from bounty.web import dev_login, public
+from bounty.web import admin, bounties, dev_login, public
+from bounty.web.markdown import render_markdown
 
 LOCALES = ("en", "fr")
 LOCALE_COOKIE = "bounty_locale"
@@ -44,6 +49,8 @@ ERROR_TEMPLATES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
+    app.register_blueprint(bounties.bp)
+    app.register_blueprint(admin.bp)
     if app.config["DEMO_LOGIN"]:
         # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).
         app.register_blueprint(dev_login.bp)
@@ -54,6 +61,9 @@ def register_blueprints(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_share, "share")
     app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(format_moment, "when")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(render_markdown, "markdown")
     app.context_processor(_layout_context)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -88,6 +98,17 @@ def format_share(share: Decimal) -> str:
     return format_percent(share, format="#,##0.##%")
 
 
+def format_moment(moment: datetime, length: str = "medium") -> Markup:
+    """A moment as a `<time>` element, written for the reader's locale (times in UTC)."""
+    shown = format_datetime(moment, length)
+    return Markup('<time datetime="{}">{} UTC</time>').format(moment.isoformat(), shown)
+
+
+def format_day(day: date, length: str = "medium") -> Markup:
+    """A date as a `<time>` element, written for the reader's locale."""
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), format_date(day, length))
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -95,7 +116,10 @@ def role_label(role: str) -> str:
 def _layout_context() -> dict[str, Any]:
     """What base.html needs on every page: the locale and where to sign in and out."""
     has_dev_login = "dev_login.login" in current_app.view_functions
+    actor = current_actor()
     return {
+        "nav_can_review": actor.can(Permission.REVIEW_WORK),
+        "nav_can_manage": actor.can(Permission.MANAGE_BOUNTIES),
         "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
         "locales": LOCALES,
         "sign_in_url": url_for("dev_login.login") if has_dev_login else None,

@@ -1,0 +1,421 @@
+"""Reading bounties: the board, one bounty's page, the review queue and "my work".
+
+Read only: nothing here writes or commits. Two rules apply to every read:
+- Visibility. Program admins and auditors (and the system) see every bounty, drafts
+  included. Signed-in people see published bounties; a bounty of an embargoed category
+  (critical security fixes), until disclosed, only when they may view embargoed work (the
+  security council) or have claimed it. Anonymous visitors see open, non-embargoed
+  bounties only. What a viewer may not see does not exist for them: absent from lists and
+  counts, NotFound on its page.
+- Lapsed claims. An active claim past `expires_at` is read as lapsed and its bounty as
+  open, even before `bounty claims expire` (or the next claim) records it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from bounty.governance.permissions import Permission, can
+from bounty.governance.reviews import ReviewOutcome, ReviewVote, review_outcome
+from bounty.ledger import Money
+from bounty.models import (
+    Account,
+    AuditEvent,
+    Bounty,
+    BountyCategory,
+    Capability,
+    Claim,
+    LedgerLine,
+    LedgerTransaction,
+    Person,
+    Reservation,
+    Review,
+    WorkingGroup,
+    utcnow,
+)
+from bounty.models.bounties import BOUNTY_STATUSES, LIVE_CLAIM_STATUSES
+from bounty.services import audit
+from bounty.services.actors import Actor
+from bounty.services.errors import InvalidInput, NotFound, PermissionDenied
+
+SORTS = ("newest", "amount_desc", "amount_asc", "title")
+MAX_PER_PAGE = 100
+DCO_NOT_CHECKED = "not yet checked"
+PAYOUT_KIND = "payable"
+
+
+@dataclass
+class BountyFilter:
+    """What the board is narrowed to; None means any."""
+
+    working_group: str | None = None
+    category: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    text: str | None = None
+    sort: str = "newest"
+
+
+@dataclass(frozen=True)
+class BountyRow:
+    id: int
+    title: str
+    status: str
+    category_code: str
+    category_name: str
+    working_group_code: str | None
+    amount: Money
+    eur_amount: Money | None
+    is_embargoed: bool
+    claimant_name: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[BountyRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    id: int
+    person_id: int
+    claimant_name: str
+    status: str
+    claimed_at: datetime
+    expires_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    remediation_due_at: datetime | None
+    remediation_breached_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LinkView:
+    url: str
+    dco_status: str = DCO_NOT_CHECKED
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    reviewer_id: int
+    reviewer_name: str
+    jurisdiction: str
+    verdict: str
+    comment: str
+    is_security_council: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BountyDetail:
+    bounty: Bounty
+    row: BountyRow
+    category: BountyCategory
+    working_group: WorkingGroup | None
+    capability: Capability | None
+    claim: ClaimView | None
+    links: list[LinkView]
+    reviews: list[ReviewView]
+    review_status: ReviewOutcome | None
+    actions: set[str]
+    timeline: list[AuditEvent]
+
+
+@dataclass(frozen=True)
+class MyClaim:
+    claim_id: int
+    bounty_id: int
+    bounty_title: str
+    status: str
+    amount: Money
+    claimed_at: datetime
+    expires_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    remediation_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LedgerLineView:
+    transaction_id: int
+    effective_on: date
+    kind: str
+    memo: str
+    account_code: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class MyWork:
+    claims: list[MyClaim]
+    earnings: dict[str, Money] = field(default_factory=dict)
+    ledger_lines: list[LedgerLineView] = field(default_factory=list)
+
+
+def is_security_fix(category: BountyCategory) -> bool:
+    """Security fixes need a security-council approval; their category runs a clock or embargo."""
+    return category.is_embargoed or category.remediation_hours is not None
+
+
+def sees_everything(viewer: Actor) -> bool:
+    return viewer.can(Permission.READ_EVERYTHING) or viewer.can(Permission.MANAGE_BOUNTIES)
+
+
+def effective_claim_status(claim: Claim, now: datetime) -> str:
+    """The claim's status as of `now`: an active claim past its limit has lapsed."""
+    return "lapsed" if claim.status == "active" and claim.expires_at <= now else claim.status
+
+
+_LIVE = aliased(Claim, name="live_claim")
+_CLAIMANT = aliased(Person, name="claimant")
+
+
+def _effective_status(now: datetime) -> Any:
+    lapsed = and_(Bounty.status == "claimed", _LIVE.status == "active", _LIVE.expires_at <= now)
+    return case((lapsed, literal("open")), else_=Bounty.status)
+
+
+def _visible(viewer: Actor, now: datetime) -> list[Any]:
+    """WHERE clauses keeping what `viewer` may see (see the module docstring)."""
+    if sees_everything(viewer):
+        return []
+    clauses: list[Any] = [Bounty.status != "draft"]
+    embargoed = and_(BountyCategory.is_embargoed.is_(True), Bounty.disclosed_at.is_(None))
+    if not viewer.can(Permission.VIEW_EMBARGOED):
+        if viewer.person_id is not None:
+            theirs = exists().where(Claim.bounty_id == Bounty.id, Claim.person_id == viewer.person_id)
+            clauses.append(or_(not_(embargoed), theirs))
+        else:
+            clauses.append(not_(embargoed))
+    if viewer.person_id is None:
+        clauses.append(_effective_status(now) == "open")
+    return clauses
+
+
+def _eur_minor() -> Any:
+    reserved = (select(Reservation.amount_minor)
+                .where(Reservation.purpose == "bounty", Reservation.subject_id == Bounty.id)
+                .order_by(Reservation.id.desc()).limit(1).scalar_subquery())
+    return func.coalesce(reserved, case((Bounty.currency == "EUR", Bounty.amount_minor)))
+
+
+def _rows_query(viewer: Actor, now: datetime) -> Select[Any]:
+    status = _effective_status(now)
+    claimant = case((status.in_(("open",)), None), else_=_CLAIMANT.display_name)
+    return (
+        select(Bounty.id, Bounty.title, status.label("status"), BountyCategory.code, BountyCategory.name,
+               WorkingGroup.code, Bounty.amount_minor, Bounty.currency, _eur_minor().label("eur"),
+               and_(BountyCategory.is_embargoed, Bounty.disclosed_at.is_(None)).label("embargoed"),
+               claimant.label("claimant"), Bounty.published_at)
+        .join(BountyCategory, BountyCategory.id == Bounty.category_id)
+        .outerjoin(WorkingGroup, WorkingGroup.id == Bounty.working_group_id)
+        .outerjoin(_LIVE, and_(_LIVE.bounty_id == Bounty.id, _LIVE.status.in_(LIVE_CLAIM_STATUSES)))
+        .outerjoin(_CLAIMANT, _CLAIMANT.id == _LIVE.person_id)
+        .where(*_visible(viewer, now))
+    )
+
+
+def can_view(session: Session, viewer: Actor, bounty_id: int, *, now: datetime | None = None) -> bool:
+    """Whether `viewer` may see bounty `bounty_id` (the rule of the module docstring)."""
+    query = _rows_query(viewer, now or utcnow()).where(Bounty.id == bounty_id)
+    return session.execute(select(query.exists())).scalar_one()
+
+
+def _row(values: Any) -> BountyRow:
+    (id_, title, status, code, name, group, minor, currency, eur, embargoed, claimant,
+     published_at) = values
+    return BountyRow(id_, title, status, code, name, group, Money(int(minor), currency),
+                     Money(int(eur), "EUR") if eur is not None else None, bool(embargoed),
+                     claimant, published_at)
+
+
+def _filtered(query: Select[Any], filters: BountyFilter, now: datetime) -> Select[Any]:
+    if filters.status:
+        if filters.status not in BOUNTY_STATUSES:
+            raise InvalidInput("status", f"must be one of {', '.join(BOUNTY_STATUSES)}")
+        query = query.where(_effective_status(now) == filters.status)
+    if filters.working_group:
+        query = query.where(WorkingGroup.code == filters.working_group.strip().upper())
+    if filters.category:
+        query = query.where(BountyCategory.code == filters.category.strip())
+    if filters.currency:
+        query = query.where(Bounty.currency == filters.currency.strip().upper())
+    text = " ".join((filters.text or "").split()).lower()
+    if text:
+        query = query.where(or_(func.lower(Bounty.title).contains(text, autoescape=True),
+                                func.lower(Bounty.description).contains(text, autoescape=True)))
+    return query
+
+
+def _ordered(query: Select[Any], sort: str) -> Select[Any]:
+    if sort not in SORTS:
+        raise InvalidInput("sort", f"must be one of {', '.join(SORTS)}")
+    if sort == "title":
+        return query.order_by(func.lower(Bounty.title), Bounty.id)
+    if sort in ("amount_desc", "amount_asc"):
+        eur = _eur_minor()
+        key = eur.desc() if sort == "amount_desc" else eur.asc()
+        return query.order_by(key.nulls_last(), Bounty.id.desc())
+    return query.order_by(func.coalesce(Bounty.published_at, Bounty.created_at).desc(), Bounty.id.desc())
+
+
+def list_bounties(session: Session, viewer: Actor, filters: BountyFilter, page: int = 1,
+                  per_page: int = 25, *, now: datetime | None = None) -> Page:
+    """One page of the bounties `viewer` may see, filtered and sorted, with the total count."""
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise InvalidInput("page", "a page number is a whole number of at least 1")
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput("per_page", f"from 1 to {MAX_PER_PAGE} per page")
+    now = now or utcnow()
+    query = _filtered(_rows_query(viewer, now), filters, now)
+    ordered = _ordered(query, filters.sort or "newest")
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([_row(values) for values in rows], int(total), page, per_page)
+
+
+def _claim_view(session: Session, claim: Claim, now: datetime) -> ClaimView:
+    person = session.get(Person, claim.person_id)
+    return ClaimView(claim.id, claim.person_id, person.display_name if person else "?",
+                     effective_claim_status(claim, now), claim.claimed_at, claim.expires_at,
+                     claim.submitted_at, claim.decided_at, claim.remediation_due_at,
+                     claim.remediation_breached_at)
+
+
+def _reviews(session: Session, claim: Claim) -> list[ReviewView]:
+    rows = session.execute(
+        select(Review, Person.display_name).join(Person, Person.id == Review.reviewer_id)
+        .where(Review.claim_id == claim.id).order_by(Review.id)
+    ).all()
+    return [ReviewView(r.reviewer_id, name, r.reviewer_jurisdiction_code, r.verdict, r.comment,
+                       r.is_security_council, r.created_at) for r, name in rows]
+
+
+def votes_of(reviews: list[ReviewView]) -> list[ReviewVote]:
+    return [ReviewVote(r.reviewer_id, r.jurisdiction, r.verdict, r.is_security_council) for r in reviews]
+
+
+def _actions(viewer: Actor, row: BountyRow, claim: ClaimView | None, reviews: list[ReviewView]) -> set[str]:
+    actions: set[str] = set()
+    if viewer.can(Permission.MANAGE_BOUNTIES):
+        actions |= {"edit"} if row.status in ("draft", "open") else set()
+        actions |= {"publish"} if row.status == "draft" else set()
+        actions |= {"cancel"} if row.status in ("draft", "open", "claimed", "submitted") else set()
+    if viewer.person_id is None:
+        return actions
+    if row.status == "open" and viewer.can(Permission.CLAIM_BOUNTY):
+        actions.add("claim")
+    if claim is not None and claim.person_id == viewer.person_id and claim.status == "active":
+        actions.add("submit")
+    if (claim is not None and claim.status == "submitted" and viewer.can(Permission.REVIEW_WORK)
+            and claim.person_id != viewer.person_id
+            and all(r.reviewer_id != viewer.person_id for r in reviews)):
+        actions.add("review")
+    return actions
+
+
+def get_bounty(session: Session, viewer: Actor, bounty_id: int, *,
+               now: datetime | None = None) -> BountyDetail:
+    """One bounty as `viewer` may see it; NotFound when they may not (existence never shows)."""
+    now = now or utcnow()
+    values = session.execute(_rows_query(viewer, now).where(Bounty.id == bounty_id)).first()
+    if values is None:
+        raise NotFound(f"no bounty {bounty_id}")
+    row = _row(values)
+    bounty = session.get(Bounty, bounty_id)
+    assert bounty is not None
+    category = session.get(BountyCategory, bounty.category_id)
+    assert category is not None
+    live = session.execute(
+        select(Claim).where(Claim.bounty_id == bounty.id, Claim.status.in_(LIVE_CLAIM_STATUSES))
+    ).scalar_one_or_none()
+    claim = _claim_view(session, live, now) if live is not None else None
+    if claim is not None and claim.status == "lapsed":
+        claim = None
+    reviews = _reviews(session, live) if claim is not None and live is not None else []
+    links = [LinkView(link.url) for link in live.links] if claim is not None and live else []
+    review_status = None
+    if claim is not None and claim.status in ("submitted", "approved"):
+        review_status = review_outcome(votes_of(reviews), claim.person_id, is_security_fix(category))
+    return BountyDetail(
+        bounty=bounty, row=row, category=category,
+        working_group=session.get(WorkingGroup, bounty.working_group_id) if bounty.working_group_id else None,
+        capability=session.get(Capability, bounty.capability_id) if bounty.capability_id else None,
+        claim=claim, links=links, reviews=reviews, review_status=review_status,
+        actions=_actions(viewer, row, claim, reviews),
+        timeline=audit.events_for(session, "bounty", bounty.id),
+    )
+
+
+def review_queue(session: Session, viewer: Actor, *, now: datetime | None = None) -> list[BountyRow]:
+    """Submitted claims `viewer` may review: visible, not their own, not yet reviewed by them."""
+    viewer.require(Permission.REVIEW_WORK)
+    if viewer.person_id is None:
+        return []
+    now = now or utcnow()
+    reviewed = exists().where(Review.claim_id == _LIVE.id, Review.reviewer_id == viewer.person_id)
+    rows = session.execute(
+        _rows_query(viewer, now)
+        .where(_LIVE.status == "submitted", _LIVE.person_id != viewer.person_id, not_(reviewed))
+        .order_by(_LIVE.submitted_at, Bounty.id)
+    ).all()
+    return [_row(values) for values in rows]
+
+
+def my_work(session: Session, viewer: Actor, *, now: datetime | None = None) -> MyWork:
+    """The signed-in person's claims (newest first), earnings by currency and ledger lines."""
+    if viewer.person_id is None:
+        raise PermissionDenied("sign in to see your work")
+    now = now or utcnow()
+    claims = [
+        MyClaim(claim.id, bounty.id, bounty.title, effective_claim_status(claim, now),
+                Money(bounty.amount_minor, bounty.currency), claim.claimed_at, claim.expires_at,
+                claim.submitted_at, claim.decided_at, claim.remediation_due_at)
+        for claim, bounty in session.execute(
+            select(Claim, Bounty).join(Bounty, Bounty.id == Claim.bounty_id)
+            .where(Claim.person_id == viewer.person_id).order_by(Claim.id.desc())
+        ).all()
+    ]
+    original = aliased(LedgerTransaction)
+    earned = session.execute(
+        select(Account.currency, func.sum(LedgerLine.amount_minor))
+        .join(LedgerLine, LedgerLine.account_id == Account.id)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
+        .outerjoin(original, original.id == LedgerTransaction.reverses_id)
+        .where(Account.person_id == viewer.person_id, Account.code.startswith("payable:person:"),
+               or_(LedgerTransaction.kind == PAYOUT_KIND, original.kind == PAYOUT_KIND))
+        .group_by(Account.currency).order_by(Account.currency)
+    ).all()
+    lines = session.execute(
+        select(LedgerTransaction.id, LedgerTransaction.effective_on, LedgerTransaction.kind,
+               LedgerTransaction.memo, Account.code, LedgerLine.amount_minor, LedgerLine.currency)
+        .join(LedgerLine, LedgerLine.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == LedgerLine.account_id)
+        .where(Account.person_id == viewer.person_id)
+        .order_by(LedgerTransaction.id.desc(), LedgerLine.id).limit(200)
+    ).all()
+    return MyWork(
+        claims=claims,
+        # Liabilities grow with credits: what was earned is the negated sum of the lines.
+        earnings={currency: Money(-int(total), currency) for currency, total in earned},
+        ledger_lines=[LedgerLineView(tid, on, kind, memo, code, Money(int(minor), currency))
+                      for tid, on, kind, memo, code, minor, currency in lines],
+    )
+
+
+def is_council_member(actor: Actor) -> bool:
+    """Whether `actor` sits on the security council (by role, not by the system's blanket rights)."""
+    return can(actor.roles, Permission.APPROVE_SECURITY_FIX)
