@@ -8,6 +8,7 @@ API is exempt from CSRF protection. Every error has one JSON shape (`bounty.api.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 from flask import Flask
@@ -52,12 +53,15 @@ class BountyApi(Api):  # type: ignore[misc]
 def register_api(app: Flask) -> None:
     """Serve the API and its OpenAPI document on `app`; a second call does nothing.
 
-    Call it after the HTML blueprints are registered.
+    The order against the HTML blueprints does not matter: the API's error handlers live on
+    its blueprint (and win there), and the router's errors are answered before any page's.
+    Bearer tokens are checked against Keycloak once `bounty.auth.init_app` has bound it.
     """
     if "bounty.api" in app.extensions:
         return
     for key, value in SETTINGS.items():
-        app.config.setdefault(key, value)
+        # A copy: apispec writes into the options it is given, which must not leak across apps.
+        app.config.setdefault(key, deepcopy(value))
     api = BountyApi(app)
     api.spec.components.security_scheme(SECURITY_SCHEME, SECURITY_SCHEME_SPEC)
     csrf.exempt(bounties.blp)

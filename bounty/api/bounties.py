@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from bounty.api import errors
 from bounty.api.auth import bearer_optional, bearer_required
 from bounty.api.schemas import (
+    MAX_ID,
     BountyIn,
     BountyListArgs,
     BountyListOut,
@@ -39,7 +40,8 @@ blp = Blueprint("api_bounties", __name__, description="Bounties: the board, thei
                                                       "claims and reviews.")
 errors.register_handlers(blp)
 
-BOUNTY_PATH = "/bounties/<int(min=1, max=2147483647):bounty_id>"
+# Ids beyond the databases' 32-bit integers are no route at all (404), never a database error.
+BOUNTY_PATH = f"/bounties/<int(min=1, max={MAX_ID}):bounty_id>"
 
 
 def _documented_errors(*statuses: int) -> Any:

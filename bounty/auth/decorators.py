@@ -39,7 +39,9 @@ def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]
     return wrapper
 
 
-def permission_required(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+def permission_required(
+    permission: Permission,
+) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
     """Only signed-in people whose roles grant `permission`; others get 403."""
 
     def decorate(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bounty.governance.permissions import Permission, can
+from bounty.governance.permissions import Permission
 from bounty.governance.reviews import ReviewOutcome, ReviewVote, review_outcome
 from bounty.ledger import Money
 from bounty.models import (
@@ -170,10 +170,6 @@ def is_security_fix(category: BountyCategory) -> bool:
     return category.is_embargoed or category.remediation_hours is not None
 
 
-def sees_everything(viewer: Actor) -> bool:
-    return viewer.can(Permission.READ_EVERYTHING) or viewer.can(Permission.MANAGE_BOUNTIES)
-
-
 def effective_claim_status(claim: Claim, now: datetime) -> str:
     """The claim's status as of `now`: an active claim past its limit has lapsed."""
     return "lapsed" if claim.status == "active" and claim.expires_at <= now else claim.status
@@ -190,7 +186,7 @@ def _effective_status(now: datetime) -> Any:
 
 def _visible(viewer: Actor, now: datetime) -> list[Any]:
     """WHERE clauses keeping what `viewer` may see (see the module docstring)."""
-    if sees_everything(viewer):
+    if viewer.can(Permission.READ_EVERYTHING) or viewer.can(Permission.MANAGE_BOUNTIES):
         return []
     clauses: list[Any] = [Bounty.status != "draft"]
     embargoed = and_(BountyCategory.is_embargoed.is_(True), Bounty.disclosed_at.is_(None))
@@ -304,10 +300,6 @@ def _reviews(session: Session, claim: Claim) -> list[ReviewView]:
                        r.is_security_council, r.created_at) for r, name in rows]
 
 
-def votes_of(reviews: list[ReviewView]) -> list[ReviewVote]:
-    return [ReviewVote(r.reviewer_id, r.jurisdiction, r.verdict, r.is_security_council) for r in reviews]
-
-
 def _actions(viewer: Actor, row: BountyRow, claim: ClaimView | None, reviews: list[ReviewView]) -> set[str]:
     actions: set[str] = set()
     if viewer.can(Permission.MANAGE_BOUNTIES):
@@ -349,7 +341,8 @@ def get_bounty(session: Session, viewer: Actor, bounty_id: int, *,
     links = [LinkView(link.url) for link in live.links] if claim is not None and live else []
     review_status = None
     if claim is not None and claim.status in ("submitted", "approved"):
-        review_status = review_outcome(votes_of(reviews), claim.person_id, is_security_fix(category))
+        votes = [ReviewVote(r.reviewer_id, r.jurisdiction, r.verdict, r.is_security_council) for r in reviews]
+        review_status = review_outcome(votes, claim.person_id, is_security_fix(category))
     return BountyDetail(
         bounty=bounty, row=row, category=category,
         working_group=session.get(WorkingGroup, bounty.working_group_id) if bounty.working_group_id else None,
@@ -414,8 +407,3 @@ def my_work(session: Session, viewer: Actor, *, now: datetime | None = None) -> 
         ledger_lines=[LedgerLineView(tid, on, kind, memo, code, Money(int(minor), currency))
                       for tid, on, kind, memo, code, minor, currency in lines],
     )
-
-
-def is_council_member(actor: Actor) -> bool:
-    """Whether `actor` sits on the security council (by role, not by the system's blanket rights)."""
-    return can(actor.roles, Permission.APPROVE_SECURITY_FIX)

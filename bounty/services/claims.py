@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bounty.governance.permissions import Permission
+from bounty.governance.permissions import Permission, can
 from bounty.governance.reviews import APPROVED, REJECTED, VERDICTS, ReviewVote, review_outcome
 from bounty.ledger import Money
 from bounty.models import Bounty, BountyCategory, Claim, ClaimLink, Person, Review, utcnow
@@ -231,7 +231,7 @@ def review_claim(session: Session, actor: Actor, bounty_id: int, verdict: str, c
             raise PermissionDenied("a reviewer needs a jurisdiction on record")
         review = Review(claim_id=claim.id, reviewer_id=reviewer_id, verdict=verdict, comment=comment,
                         reviewer_jurisdiction_code=reviewer.jurisdiction_code,
-                        is_security_council=bounty_queries.is_council_member(actor))
+                        is_security_council=can(actor.roles, Permission.APPROVE_SECURITY_FIX))
         session.add(review)
         session.flush()
         session.refresh(claim, ["reviews"])

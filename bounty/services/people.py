@@ -121,10 +121,7 @@ def _apply(session: Session, profile: _Profile, signing_in: bool) -> Person:
         select(Person).where(Person.keycloak_subject == profile.subject)
     ).scalar_one_or_none()
     created = person is None
-    if person is None:
-        person = _create(session, profile)
-    else:
-        person = _survivor(session, person)
+    person = _create(session, profile) if person is None else _survivor(session, person)
     actor = Actor(label=f"person:{person.username}", roles=frozenset(profile.roles),
                   person_id=person.id, jurisdiction_code=profile.jurisdiction)
 

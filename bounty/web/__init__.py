@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.units import format_unit
 from flask import Flask, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, format_date, format_datetime, format_percent, get_locale
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(format_moment, "when")
     app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_hours, "hours")
     app.add_template_filter(render_markdown, "markdown")
     app.context_processor(_layout_context)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -109,23 +111,35 @@ def format_day(day: date, length: str = "medium") -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), format_date(day, length))
 
 
+def format_hours(hours: int) -> str:
+    """A number of hours in words for the reader's locale ("336 hours", "336 heures")."""
+    return format_unit(hours, "duration-hour", length="long", locale=get_locale())
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
 
 def _layout_context() -> dict[str, Any]:
-    """What base.html needs on every page: the locale and where to sign in and out."""
-    has_dev_login = "dev_login.login" in current_app.view_functions
+    """What base.html needs on every page: the locale, the navigation, where to sign in and out."""
     actor = current_actor()
     return {
         "nav_can_review": actor.can(Permission.REVIEW_WORK),
         "nav_can_manage": actor.can(Permission.MANAGE_BOUNTIES),
         "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
         "locales": LOCALES,
-        "sign_in_url": url_for("dev_login.login") if has_dev_login else None,
-        "sign_out_url": url_for("dev_login.logout") if has_dev_login else None,
+        "sign_in_url": _first_url("auth.login", "dev_login.login"),
+        "sign_out_url": _first_url("auth.logout", "dev_login.logout"),
         "locale_url": _locale_url,
     }
+
+
+def _first_url(*endpoints: str) -> str | None:
+    """The first of `endpoints` this configuration registers (Keycloak before the demo sign-in)."""
+    for endpoint in endpoints:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return None
 
 
 def _locale_url(code: str) -> str:

@@ -128,7 +128,8 @@ def update(bounty_id: int) -> ResponseReturnValue:
         # Disabled fields are not sent: they keep the bounty's own values.
         current = _form_data(found)
         for name in FIXED_ONCE_OPEN:
-            getattr(form, name).data = current[name]
+            field = getattr(form, name)
+            field.data, field.raw_data = current[name], [current[name]]
     if not form.validate_on_submit():
         return _form_page(form, bounty_id, fixed, 400)
     try:

@@ -21,8 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from bounty.auth import ProviderUnavailable, SignInFailed, roles_from_claims, sign_in, sign_out
-from bounty.auth import oidc
+from bounty.auth import ProviderUnavailable, SignInFailed, oidc, roles_from_claims, sign_in, sign_out
 from bounty.extensions import db
 from bounty.services import people
 from bounty.services.errors import InvalidInput
@@ -30,7 +29,7 @@ from bounty.web.security import safe_next
 
 # Session keys: where to go after the callback, and the ID token kept for logout.
 NEXT_KEY = "auth_next"
-ID_TOKEN_KEY = "auth_id_token"
+ID_TOKEN_KEY = "auth_id_token"  # noqa: S105 - a session key, not a secret
 
 
 class SignOutForm(FlaskForm):

@@ -25,7 +25,8 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from bounty.models import BountyCategory, Capability, Jurisdiction, WorkingGroup
 from bounty.models.bounties import BOUNTY_STATUSES
@@ -64,18 +65,18 @@ CATEGORY_LABELS = {
 MAX_TEXT_FILTER = 200
 MAX_MERGE_REQUESTS = 20
 
-Choices = Sequence[tuple[str, str]]
+Choices = Sequence[SelectChoice]
 
 
-def _any(label: object) -> list[tuple[str, str]]:
-    return [("", str(label))]
+def _any(label: object) -> list[SelectChoice]:
+    return [SelectChoice("", str(label))]
 
 
 class _ChoiceOrBlank:
     """A select's value is blank (not chosen) or one of its choices, never anything else."""
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        allowed = {value for value, _label in field.choices or ()}
+        allowed = {choice.value for choice in field.choices or ()}
         if field.data and field.data not in allowed:
             raise ValidationError(_l("Choose one of the listed values."))
 
@@ -99,9 +100,9 @@ class FilterForm(FlaskForm):
         self.working_group.choices = _any(_l("All working groups")) + list(groups)
         self.category.choices = _any(_l("All categories")) + list(categories)
         self.status.choices = _any(_l("Any status")) + [
-            (status, str(STATUS_LABELS[status])) for status in BOUNTY_STATUSES]
-        self.currency.choices = _any(_l("All currencies")) + [(code, code) for code in currencies]
-        self.sort.choices = [(sort, str(SORT_LABELS[sort])) for sort in SORTS]
+            SelectChoice(status, str(STATUS_LABELS[status])) for status in BOUNTY_STATUSES]
+        self.currency.choices = _any(_l("All currencies")) + [SelectChoice(code) for code in currencies]
+        self.sort.choices = [SelectChoice(sort, str(SORT_LABELS[sort])) for sort in SORTS]
 
 
 class ActionForm(FlaskForm):
@@ -111,7 +112,7 @@ class ActionForm(FlaskForm):
 class SubmitForm(FlaskForm):
     merge_request_urls = TextAreaField(
         _l("Merge-request links, one per line"),
-        validators=[InputRequired(message=_l("Enter at least one merge-request link."))],
+        validators=[DataRequired(message=_l("Enter at least one merge-request link."))],
         description=_l("The full address of each merge request on the cooperative's GitLab."),
     )
 
@@ -126,7 +127,7 @@ class SubmitForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     verdict = RadioField(
-        _l("Verdict"), choices=[(key, label) for key, label in VERDICT_LABELS.items()],
+        _l("Verdict"), choices=[SelectChoice(key, label) for key, label in VERDICT_LABELS.items()],
         validators=[InputRequired(message=_l("Choose approve or reject."))],
     )
     comment = TextAreaField(
@@ -180,7 +181,7 @@ class BountyForm(FlaskForm):
     def set_choices(self, categories: Choices, currencies: Iterable[str], groups: Choices,
                     capabilities: Choices) -> None:
         self.category_code.choices = _any(_l("Choose a category")) + list(categories)
-        self.currency.choices = [(code, code) for code in currencies]
+        self.currency.choices = [SelectChoice(code) for code in currencies]
         self.working_group_code.choices = _any(_l("None")) + list(groups)
         self.capability_slug.choices = _any(_l("None")) + list(capabilities)
 
@@ -197,23 +198,24 @@ def category_label(code: str, recorded_name: str) -> str:
     return str(CATEGORY_LABELS.get(code, recorded_name))
 
 
-def category_choices(session: Session) -> list[tuple[str, str]]:
+def category_choices(session: Session) -> list[SelectChoice]:
     categories = session.execute(select(BountyCategory).order_by(BountyCategory.id)).scalars()
-    return [(c.code, category_label(c.code, c.name)) for c in categories]
+    return [SelectChoice(c.code, category_label(c.code, c.name)) for c in categories]
 
 
-def group_choices(session: Session) -> list[tuple[str, str]]:
+def group_choices(session: Session) -> list[SelectChoice]:
     groups = session.execute(select(WorkingGroup).order_by(WorkingGroup.code)).scalars()
-    return [(g.code, f"{g.code} {g.name}") for g in groups]
+    return [SelectChoice(g.code, f"{g.code} {g.name}") for g in groups]
 
 
-def capability_choices(session: Session) -> list[tuple[str, str]]:
+def capability_choices(session: Session) -> list[SelectChoice]:
+    """Capabilities grouped under their working group (an `<optgroup>` each)."""
     rows = session.execute(
-        select(Capability.slug, Capability.name, WorkingGroup.code)
+        select(Capability.slug, Capability.name, WorkingGroup.code, WorkingGroup.name)
         .join(WorkingGroup, Capability.working_group_id == WorkingGroup.id)
         .order_by(WorkingGroup.code, Capability.name)
     )
-    return [(slug, f"{code}: {name}") for slug, name, code in rows]
+    return [SelectChoice(slug, name, optgroup=f"{code} {group}") for slug, name, code, group in rows]
 
 
 def currencies(session: Session) -> list[str]:

@@ -21,14 +21,14 @@ from bounty import auth, create_app
 from bounty.api import register_api
 from bounty.models import Pool
 from tests import workflow_factories as wf
-from tests.fakes.keycloak import KeycloakFake, keycloak, make_keycloak  # noqa: F401 - fixtures
+from tests.fakes.keycloak import KeycloakFake, keycloak_fixture, make_keycloak_fixture  # noqa: F401 - fixtures
 
 SECRET = "y" * 40
 API = "/api/v1"
 
 
 @pytest.fixture
-def api_app(db_url: str, keycloak: KeycloakFake) -> Iterator[Flask]:  # noqa: F811
+def api_app(db_url: str, keycloak: KeycloakFake) -> Iterator[Flask]:
     app = create_app({"ENV": "testing", "DATABASE_URL": db_url, "SECRET_KEY": SECRET,
                       "PROGRAMME_YEAR": 2026, **keycloak.settings()})
     # Both are idempotent: they do nothing once the composition root has done them.
@@ -71,7 +71,7 @@ class Callers:
 
 
 @pytest.fixture
-def callers(keycloak: KeycloakFake) -> Callers:  # noqa: F811
+def callers(keycloak: KeycloakFake) -> Callers:
     return Callers(keycloak)
 
 

@@ -148,6 +148,7 @@ def test_create_answers_the_draft_with_its_location(client: FlaskClient, callers
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     assert response.headers["Location"] == f"{API}/bounties/{body['id']}"
+    assert "Set-Cookie" not in response.headers  # a token-authenticated call starts no session
     assert body["status"] == "draft"
     assert body["amount"] == {"amount": "2500.50", "currency": "EUR"}
     assert body["actions"] == ["cancel", "edit", "publish"]

@@ -19,8 +19,10 @@ issuer is `http://127.0.0.1:<port>/realms/<realm>` as Keycloak's would be. Aroun
 Claims given to `set_claims` are merged into the ID token last, so a test can make the
 provider issue a token with a wrong `aud`, `iss`, `nonce` or an `exp` in the past.
 
-Use the `keycloak` fixture (import it into the test module), `sign_in_with_client` for the
-Flask test client, and `authorize` / `choose_user_in_browser` for other user agents.
+Use the `keycloak` and `make_keycloak` fixtures (import `keycloak_fixture` and
+`make_keycloak_fixture` into the test module, or list this module in `pytest_plugins`),
+`sign_in_with_client` for the Flask test client, and `authorize` / `choose_user_in_browser`
+for other user agents.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ with warnings.catch_warnings():
     from oidc_provider_mock._storage import Client, Storage
 
 CLIENT_ID = "bounty"
-CLIENT_SECRET = "bounty-test-secret"  # noqa: S105 - a test value
+CLIENT_SECRET = "bounty-test-secret"
 TEST_CLIENT_CALLBACK = "http://localhost/auth/callback"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -116,7 +118,7 @@ class KeycloakFake:
     def start(self) -> KeycloakFake:
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True,
                                    request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -306,8 +308,8 @@ def end_session_in_browser(page: Any) -> None:
 # -- fixtures --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def make_keycloak() -> Iterator[Callable[..., KeycloakFake]]:
+@pytest.fixture(name="make_keycloak")
+def make_keycloak_fixture() -> Iterator[Callable[..., KeycloakFake]]:
     """Providers started on demand (`make_keycloak(redirect_uris=[...])`), stopped after the test."""
     started: list[KeycloakFake] = []
 
@@ -321,7 +323,7 @@ def make_keycloak() -> Iterator[Callable[..., KeycloakFake]]:
         provider.stop()
 
 
-@pytest.fixture
-def keycloak(make_keycloak: Callable[..., KeycloakFake]) -> KeycloakFake:
+@pytest.fixture(name="keycloak")
+def keycloak_fixture(make_keycloak: Callable[..., KeycloakFake]) -> KeycloakFake:
     """One provider with the realm `bounty` and the client `bounty`, for the test client."""
     return make_keycloak()

@@ -115,7 +115,8 @@ def test_control_check_then_insert_without_a_guard_lets_everyone_claim(race_engi
 
         assert race(race_engine, naive) == Counter({"claimed": THREADS})
         with race_engine.connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM race_scratch_claims")).scalar_one() == THREADS
+            rows = connection.execute(text("SELECT count(*) FROM race_scratch_claims")).scalar_one()
+        assert rows == THREADS
     finally:
         with race_engine.begin() as connection:
             connection.execute(text("DROP TABLE race_scratch_claims"))

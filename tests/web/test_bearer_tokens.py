@@ -19,7 +19,7 @@ from bounty.governance.permissions import Permission
 from bounty.models import Person
 from bounty.services import audit
 from tests import factories
-from tests.fakes.keycloak import KeycloakFake, keycloak, make_keycloak  # noqa: F401 - fixtures
+from tests.fakes.keycloak import KeycloakFake, keycloak_fixture, make_keycloak_fixture  # noqa: F401
 from tests.web.oidc_app import wire
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.*")
