@@ -13,9 +13,11 @@ from typing import Any
 
 from flask import Flask
 
+from bounty import auth
 from bounty import config as config_module
-from bounty.extensions import babel, csrf, db, login_manager
-from bounty.web import register_blueprints
+from bounty.api import register_api
+from bounty.extensions import babel, csrf, db
+from bounty.web import register_blueprints, security
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,8 +40,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     babel.init_app(app, default_locale=settings["DEFAULT_LOCALE"])
-    login_manager.init_app(app)
+    auth.init_app(app)
     csrf.init_app(app)
+    security.init_app(app)
 
     register_blueprints(app)
+    register_api(app)
     return app
