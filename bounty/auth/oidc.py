@@ -123,8 +123,9 @@ def complete_sign_in() -> SignIn:
         raise SignInFailed("the sign-in was not started here or has already been used "
                            "(state missing or mismatched)") from error
     except OAuthError as error:
-        raise SignInFailed(f"the provider refused: {error.error or 'error'}"
-                           + (f" ({error.description})" if error.description else "")) from error
+        # The description may come from the callback's query string: keep it short.
+        detail = f" ({str(error.description)[:200]})" if error.description else ""
+        raise SignInFailed(f"the provider refused: {error.error or 'error'}{detail}") from error
     except JoseError as error:
         raise SignInFailed(f"the ID token is not valid: {error.error}: "
                            f"{error.description or ''}".rstrip(": ")) from error

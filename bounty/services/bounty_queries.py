@@ -201,11 +201,17 @@ def _visible(viewer: Actor, now: datetime) -> list[Any]:
     return clauses
 
 
+# The EUR amount set aside for each bounty: one pass over the reservations, joined once
+# (a bounty is reserved once, when published; a cancelled one keeps its released reservation).
+_RESERVED = (
+    select(Reservation.subject_id.label("bounty_id"), func.max(Reservation.amount_minor).label("eur"))
+    .where(Reservation.purpose == "bounty").group_by(Reservation.subject_id)
+    .subquery("reserved")
+)
+
+
 def _eur_minor() -> Any:
-    reserved = (select(Reservation.amount_minor)
-                .where(Reservation.purpose == "bounty", Reservation.subject_id == Bounty.id)
-                .order_by(Reservation.id.desc()).limit(1).scalar_subquery())
-    return func.coalesce(reserved, case((Bounty.currency == "EUR", Bounty.amount_minor)))
+    return func.coalesce(_RESERVED.c.eur, case((Bounty.currency == "EUR", Bounty.amount_minor)))
 
 
 def _rows_query(viewer: Actor, now: datetime) -> Select[Any]:
@@ -218,6 +224,7 @@ def _rows_query(viewer: Actor, now: datetime) -> Select[Any]:
                claimant.label("claimant"), Bounty.published_at)
         .join(BountyCategory, BountyCategory.id == Bounty.category_id)
         .outerjoin(WorkingGroup, WorkingGroup.id == Bounty.working_group_id)
+        .outerjoin(_RESERVED, _RESERVED.c.bounty_id == Bounty.id)
         .outerjoin(_LIVE, and_(_LIVE.bounty_id == Bounty.id, _LIVE.status.in_(LIVE_CLAIM_STATUSES)))
         .outerjoin(_CLAIMANT, _CLAIMANT.id == _LIVE.person_id)
         .where(*_visible(viewer, now))

@@ -27,6 +27,7 @@ from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
 from bounty.web import admin, bounties, dev_login, public
+from bounty.web import auth as sign_in_views
 from bounty.web.markdown import render_markdown
 
 LOCALES = ("en", "fr")
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     if app.config["DEMO_LOGIN"]:
         # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).
         app.register_blueprint(dev_login.bp)
+    sign_in_views.register(app)
 
     # create_app binds Babel with the default locale; which locale a page uses is the pages' call.
     app.extensions["babel"].locale_selector = select_locale

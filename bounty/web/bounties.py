@@ -120,11 +120,10 @@ def board() -> ResponseReturnValue:
         result = bounty_queries.list_bounties(session, current_actor(), filters, page=page,
                                               per_page=PER_PAGE)
     except InvalidInput as refusal:
-        if not attach_service_error(form, _filter_field(refusal.field), refusal.reason):
-            return render_template("bounties/board.html", form=form, result=None,
-                                   general_errors=[refusal.reason], pages=[]), 400
-        return render_template("bounties/board.html", form=form, result=None, general_errors=[],
-                               pages=[]), 400
+        # The form checks every value first; this is the service's word on what slipped through.
+        on_field = attach_service_error(form, _filter_field(refusal.field), refusal.reason)
+        return render_template("bounties/board.html", form=form, result=None, pages=[],
+                               general_errors=[] if on_field else [refusal.reason]), 400
     last_page = max(1, math.ceil(result.total / PER_PAGE))
     return render_template("bounties/board.html", form=form, result=result, general_errors=[],
                            pages=_page_links(page, last_page), last_page=last_page)
@@ -160,7 +159,7 @@ def detail(bounty_id: int) -> ResponseReturnValue:
 
 def detail_page(bounty_id: int, code: int = 200, general_errors: list[str] | None = None,
                  **replacements: FlaskForm) -> ResponseReturnValue:
-    """The bounty's page; `forms` replace the blank forms (to show what was typed and errors)."""
+    """The bounty's page; `replacements` stand in for its blank forms (what was typed, errors)."""
     try:
         found = bounty_queries.get_bounty(db.session, current_actor(), bounty_id)
     except NotFound:
@@ -200,7 +199,7 @@ def _names(events: list[AuditEvent]) -> dict[int, str]:
 
 
 def act(bounty_id: int, form: FlaskForm, form_name: str, action: Callable[[], object],
-         done: str) -> ResponseReturnValue:
+        done: str) -> ResponseReturnValue:
     """Validate `form`, run the service call `action`, and answer as the module docstring says."""
     if not form.validate_on_submit():
         return detail_page(bounty_id, 400, **{form_name: form})
@@ -230,8 +229,8 @@ def act(bounty_id: int, form: FlaskForm, form_name: str, action: Callable[[], ob
 @login_required
 def claim(bounty_id: int) -> ResponseReturnValue:
     return act(bounty_id, ActionForm(), "claim_form",
-                lambda: claims.claim_bounty(db.session, current_actor(), bounty_id),
-                _("You have claimed this bounty. Submit your merge requests before the claim expires."))
+               lambda: claims.claim_bounty(db.session, current_actor(), bounty_id),
+               _("You have claimed this bounty. Submit your merge requests before the claim expires."))
 
 
 @bp.post("/bounties/<int:bounty_id>/submit")
@@ -240,9 +239,9 @@ def submit(bounty_id: int) -> ResponseReturnValue:
     form = SubmitForm()
     gitlab = current_app.config.get("GITLAB_URL") or DEFAULT_GITLAB_URL
     return act(bounty_id, form, "submit_form",
-                lambda: claims.submit_claim(db.session, current_actor(), bounty_id, form.urls(),
-                                            gitlab_base_url=gitlab),
-                _("Your work is submitted for review."))
+               lambda: claims.submit_claim(db.session, current_actor(), bounty_id, form.urls(),
+                                           gitlab_base_url=gitlab),
+               _("Your work is submitted for review."))
 
 
 @bp.post("/bounties/<int:bounty_id>/review")
@@ -250,9 +249,9 @@ def submit(bounty_id: int) -> ResponseReturnValue:
 def review(bounty_id: int) -> ResponseReturnValue:
     form = ReviewForm()
     return act(bounty_id, form, "review_form",
-                lambda: claims.review_claim(db.session, current_actor(), bounty_id, form.verdict.data,
-                                            (form.comment.data or "").strip()),
-                _("Your review is recorded."))
+               lambda: claims.review_claim(db.session, current_actor(), bounty_id, form.verdict.data,
+                                           (form.comment.data or "").strip()),
+               _("Your review is recorded."))
 
 
 @bp.get("/review")

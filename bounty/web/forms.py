@@ -30,6 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from bounty.models import BountyCategory, Capability, Jurisdiction, WorkingGroup
 from bounty.models.bounties import BOUNTY_STATUSES
+from bounty.services import claims
 
 SORTS = ("newest", "amount_desc", "amount_asc", "title")
 SORT_LABELS = {
@@ -63,7 +64,6 @@ CATEGORY_LABELS = {
     "bug_fix": _l("Bug fix"),
 }
 MAX_TEXT_FILTER = 200
-MAX_MERGE_REQUESTS = 20
 
 Choices = Sequence[SelectChoice]
 
@@ -88,7 +88,7 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=MAX_TEXT_FILTER, message=_l(
-        "Search for at most %(max)d characters."))])
+        "Keep the search to at most %(max)d characters."))])
     working_group = SelectField(_l("Working group"), validate_choice=False, validators=[_ChoiceOrBlank()])
     category = SelectField(_l("Category"), validate_choice=False, validators=[_ChoiceOrBlank()])
     status = SelectField(_l("Status"), validate_choice=False, validators=[_ChoiceOrBlank()])
@@ -121,8 +121,8 @@ class SubmitForm(FlaskForm):
         return [line.strip() for line in (self.merge_request_urls.data or "").splitlines() if line.strip()]
 
     def validate_merge_request_urls(self, field: Field) -> None:
-        if len(self.urls()) > MAX_MERGE_REQUESTS:
-            raise ValidationError(_l("Link at most %(count)d merge requests.", count=MAX_MERGE_REQUESTS))
+        if len(self.urls()) > claims.MAX_LINKS:
+            raise ValidationError(_l("Link at most %(count)d merge requests.", count=claims.MAX_LINKS))
 
 
 class ReviewForm(FlaskForm):

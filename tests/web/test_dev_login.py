@@ -76,7 +76,9 @@ def test_a_persona_signs_in_and_out(demo_client: FlaskClient, session: Session) 
     html = signed_out.get_data(as_text=True)
     assert "Ada Lovelace" not in html
     assert "You are signed out." in html
-    assert 'href="/dev/login"' in html
+    # The sign-in link goes to /login, which sends to the persona picker when no Keycloak is set.
+    assert 'href="/login"' in html
+    assert demo_client.get("/login").headers["Location"].startswith("/dev/login")
 
 
 def test_a_post_without_the_csrf_token_is_refused(demo_client: FlaskClient, session: Session) -> None:
