@@ -7,9 +7,7 @@ form carries a CSRF token, so another site cannot sign a visitor in or out.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -19,6 +17,7 @@ from wtforms.widgets import HiddenInput
 
 from bounty.auth import demo_personas, find_demo_persona, sign_in, sign_out
 from bounty.extensions import db
+from bounty.web.security import safe_next
 
 bp = Blueprint("dev_login", __name__, url_prefix="/dev")
 
@@ -36,7 +35,7 @@ class SignOutForm(FlaskForm):
 
 @bp.get("/login")
 def login() -> ResponseReturnValue:
-    form = PersonaForm(next=_safe_next(request.args.get("next")))
+    form = PersonaForm(next=safe_next(request.args.get("next"), default=""))
     return _personas_page(form)
 
 
@@ -48,9 +47,11 @@ def login_post() -> ResponseReturnValue:
     person = find_demo_persona(db.session, form.person_id.data)
     if person is None:
         return _personas_page(form, _("There is no demo persona with that number."), 400)
+    # A fresh session: nothing a visitor's browser held before (or was planted) survives.
+    session.clear()
     user = sign_in(person)
     flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-    return redirect(_safe_next(form.next.data) or url_for("public.landing"))
+    return redirect(safe_next(form.next.data, default=url_for("public.landing")))
 
 
 @bp.post("/logout")
@@ -65,15 +66,3 @@ def logout() -> ResponseReturnValue:
 def _personas_page(form: PersonaForm, error: str | None = None, code: int = 200) -> ResponseReturnValue:
     personas = demo_personas(db.session)
     return render_template("pages/dev_login.html", personas=personas, form=form, error=error), code
-
-
-def _safe_next(target: str | None) -> str | None:
-    """`target` when it is a path on this site; None for anything that could leave it."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target

@@ -137,10 +137,9 @@ def test_inputs_refuse_unknown_fields_in_the_document_too(document: dict[str, An
 
 
 def test_register_api_keeps_settings_the_application_has(tmp_path: Path) -> None:
+    # create_app registers the API; a title given in the configuration is kept.
     app = create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path / 'doc.db'}",
-                      "SECRET_KEY": SECRET})
-    app.config["API_TITLE"] = "Our own title"
-    register_api(app)
+                      "SECRET_KEY": SECRET, "API_TITLE": "Our own title"})
     register_api(app)  # a second call changes nothing
     document = app.test_client().get(f"{API}/openapi.json").get_json()
     assert document["info"]["title"] == "Our own title"

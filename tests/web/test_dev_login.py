@@ -119,6 +119,8 @@ def test_sign_in_returns_to_a_local_page_only(demo_client: FlaskClient, session:
 
     local = demo_client.post("/dev/login", data={"csrf_token": token, "person_id": ada.id,
                                                  "next": "/?year=2026"})
+    # Signing in starts a fresh session, so the next form carries a new token.
+    token = csrf_token_of(demo_client.get("/dev/login").get_data(as_text=True))
     away = demo_client.post("/dev/login", data={"csrf_token": token, "person_id": ada.id,
                                                 "next": "//evil.example/"})
 
