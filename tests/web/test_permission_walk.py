@@ -1,0 +1,471 @@
+"""Every route of the application, asked by every kind of visitor: the expected answer or a failure.
+
+`EXPECTED` holds, for each endpoint of `app.url_map` and each method it serves, the answer
+each viewer gets: anonymous, a person holding one of the programme's roles, and the claimant
+(a contributor holding claims, for the rules that follow a claim rather than a role). A
+route missing from it fails the walk, so whoever adds a route decides who may use it.
+
+Each viewer walks its own database (SQLite and PostgreSQL), seeded with reference data and
+one bounty per purpose (reads, and a fresh target for each write), so a write that succeeds
+never changes the answer another request expects. Pages are asked with the session of a
+Keycloak sign-in through the real OpenID flow; `/api/v1` with an access token minted by the
+same provider. Writes carry a valid body, so the answer is the authorisation decision and not
+a form error; the same write with an empty body must not succeed where the valid one is
+refused. No answer is ever a 5xx, and no page or document names a bounty its viewer may not
+see (drafts, embargoed security fixes, anything but open bounties for anonymous visitors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import flask
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from bounty import create_app
+from bounty.governance.permissions import Role
+from bounty.models import Person
+from tests import workflow_factories as wf
+from tests.fakes.keycloak import (  # noqa: F401 - fixtures
+    KeycloakFake,
+    keycloak_fixture,
+    make_keycloak_fixture,
+    sign_in_with_client,
+)
+
+ANON = "anonymous"
+CLAIMANT = "claimant"
+ROLES = ("contributor", "reviewer", "security-council", "program-admin", "finance",
+         "awards-committee", "auditor")
+VIEWERS = (ANON, *ROLES, CLAIMANT)
+
+SIGNED_IN = frozenset(VIEWERS) - {ANON}
+# Everyone signed in may claim bounties except the auditor, who reads and never acts.
+CLAIMERS = SIGNED_IN - {"auditor"}
+REVIEWERS = frozenset({"reviewer", "security-council"})
+ADMINS = frozenset({"program-admin"})
+# Who sees a bounty of each kind (bounty_queries' visibility rule).
+SEES: dict[str, frozenset[str]] = {
+    "open": frozenset(VIEWERS),
+    "draft": frozenset({"program-admin", "auditor"}),
+    "claimed": SIGNED_IN,
+    "submitted": SIGNED_IN,
+    "embargoed": frozenset({"security-council", "program-admin", "auditor"}),
+    "embargoed_claimed": frozenset({"security-council", "program-admin", "auditor", CLAIMANT}),
+}
+
+# The seeded bounties, by purpose: what kind each one is. Writes get targets of their own.
+TARGETS: dict[str, str] = {
+    "open": "open", "draft": "draft", "claimed": "claimed", "submitted": "submitted",
+    "embargoed": "embargoed", "embargoed_claimed": "embargoed_claimed",
+    "claim_html": "open", "claim_api": "open",
+    "claim_embargoed_html": "embargoed", "claim_embargoed_api": "embargoed",
+    "submit_html": "claimed", "submit_api": "claimed",
+    "review_html": "submitted", "review_api": "submitted",
+    "edit_html": "draft", "edit_api": "draft",
+    "publish_html": "draft", "publish_api": "draft",
+    "cancel_html": "open", "cancel_api": "open",
+}
+READ_TARGETS = ("open", "draft", "claimed", "submitted", "embargoed", "embargoed_claimed")
+
+# Answer classes: a status code, or where a redirect goes.
+SIGN_IN = "sign-in"        # 302 to /login (or /dev/login) with ?next= this page (none for a POST)
+PROVIDER = "provider"      # 302 to the identity provider (its sign-in or end-session page)
+REDIRECT = "redirect"      # 302 elsewhere on this site: a form that worked
+SUCCESSES = frozenset({"200", "201", REDIRECT})
+REFUSALS = frozenset({SIGN_IN, "401", "403", "404"})
+
+MERGE_REQUEST = wf.MERGE_REQUEST
+
+
+def everyone(answer: str) -> dict[str, str]:
+    return dict.fromkeys(VIEWERS, answer)
+
+
+def page(allowed: Iterable[str], yes: str, *, no: str = "403", anonymous: str = SIGN_IN,
+         **special: str) -> dict[str, str]:
+    """An HTML route: `yes` for `allowed`, `no` for others signed in, `anonymous` for visitors."""
+    chosen = frozenset(allowed)
+    answers = {viewer: yes if viewer in chosen else no for viewer in VIEWERS}
+    answers[ANON] = anonymous
+    return answers | {name.replace("_", "-"): value for name, value in special.items()}
+
+
+def api(allowed: Iterable[str], yes: str, *, no: str = "403", anonymous: str = "401") -> dict[str, str]:
+    """An API route: anonymous callers get 401 (no token), callers without the right 403."""
+    return page(allowed, yes, no=no, anonymous=anonymous)
+
+
+def seen(kind: str) -> dict[str, str]:
+    """A bounty's own URL: 200 for who sees its kind, 404 for everyone else."""
+    return {viewer: "200" if viewer in SEES[kind] else "404" for viewer in VIEWERS}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request of the walk: method, the bounty filling `<bounty_id>`, body, answers."""
+
+    method: str
+    answers: Mapping[str, str]
+    target: str | None = None
+    body: Callable[[Seeded], dict[str, Any]] | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    # Signing in or out replaces the session: such requests get a freshly signed-in client.
+    ends_session: bool = False
+
+
+def bounty_form(title: str) -> dict[str, Any]:
+    return {"title": title, "description": "Custom ports.", "category_code": "bug_fix",
+            "amount": "1000", "currency": "EUR", "working_group_code": "WG4", "capability_slug": "",
+            "gitlab_project_path": "", "gitlab_issue_iid": "", "claim_hours": "336"}
+
+
+def bounty_json(title: str) -> dict[str, Any]:
+    return {"title": title, "description": "Custom ports.", "category_code": "bug_fix",
+            "amount": "1000", "currency": "EUR", "working_group_code": "WG4"}
+
+
+def reads(method: str = "GET") -> list[Case]:
+    return [Case(method, seen(kind), target=target) for target, kind in TARGETS.items()
+            if target in READ_TARGETS]
+
+
+# The expected answer of every route, by endpoint. Who may claim, submit and review is the
+# services' call (the pages only ask for a signed-in person), so those answers are theirs.
+EXPECTED: dict[str, list[Case]] = {
+    "static": [Case("GET", everyone("200"), args={"filename": "css/bounty.css"})],
+    "public.landing": [Case("GET", everyone("200"))],
+    "public.healthz": [Case("GET", everyone("200"))],
+    "auth.login": [Case("GET", page(SIGNED_IN, REDIRECT, anonymous=PROVIDER))],
+    # Without the provider's `state` and `code` there is nothing to complete.
+    "auth.callback": [Case("GET", everyone("400"))],
+    "auth.logout": [Case("POST", everyone(PROVIDER), body=lambda s: {}, ends_session=True)],
+    "dev_login.login": [Case("GET", everyone("200"))],
+    "dev_login.login_post": [Case("POST", everyone(REDIRECT), ends_session=True,
+                                  body=lambda s: {"person_id": s.demo_persona})],
+    "dev_login.logout": [Case("POST", everyone(REDIRECT), body=lambda s: {}, ends_session=True)],
+    "bounties.board": [Case("GET", everyone("200"))],
+    "bounties.detail": reads(),
+    "bounties.claim": [
+        Case("POST", page(CLAIMERS, REDIRECT), target="claim_html", body=lambda s: {}),
+        # An embargoed fix is claimed only by those who see it; to others it does not exist.
+        Case("POST", page(ADMINS | {"security-council"}, REDIRECT, no="404", auditor="403"),
+             target="claim_embargoed_html", body=lambda s: {}),
+    ],
+    "bounties.submit": [Case("POST", page({CLAIMANT}, REDIRECT), target="submit_html",
+                             body=lambda s: {"merge_request_urls": MERGE_REQUEST})],
+    "bounties.review": [Case("POST", page(REVIEWERS, REDIRECT), target="review_html",
+                             body=lambda s: {"verdict": "approve", "comment": "Looks good."})],
+    "bounties.review_queue": [Case("GET", page(REVIEWERS, "200"))],
+    "bounties.my_work": [Case("GET", page(SIGNED_IN, "200"))],
+    "admin.new": [Case("GET", page(ADMINS, "200"))],
+    "admin.create": [Case("POST", page(ADMINS, REDIRECT), body=lambda s: bounty_form("Made in the walk"))],
+    "admin.edit": [Case("GET", page(ADMINS, "200"), target="draft")],
+    "admin.update": [Case("POST", page(ADMINS, REDIRECT), target="edit_html",
+                          body=lambda s: bounty_form(s.titles["edit_html"]))],
+    "admin.publish": [Case("POST", page(ADMINS, REDIRECT), target="publish_html", body=lambda s: {})],
+    "admin.cancel": [Case("POST", page(ADMINS, REDIRECT), target="cancel_html",
+                          body=lambda s: {"reason": "Superseded."})],
+    "api-docs.openapi_json": [Case("GET", everyone("200"))],
+    "api_bounties.list_bounties": [Case("GET", everyone("200"))],
+    "api_bounties.get_bounty": reads(),
+    "api_bounties.create_bounty": [Case("POST", api(ADMINS, "201"),
+                                        body=lambda s: bounty_json("Made through the API"))],
+    "api_bounties.update_bounty": [Case("PUT", api(ADMINS, "200"), target="edit_api",
+                                        body=lambda s: bounty_json(s.titles["edit_api"]))],
+    "api_bounties.publish_bounty": [Case("POST", api(ADMINS, "200"), target="publish_api",
+                                         body=lambda s: {})],
+    "api_bounties.cancel_bounty": [Case("POST", api(ADMINS, "200"), target="cancel_api",
+                                        body=lambda s: {"reason": "Superseded."})],
+    "api_bounties.claim_bounty": [
+        Case("POST", api(CLAIMERS, "201"), target="claim_api", body=lambda s: {}),
+        Case("POST", api(ADMINS | {"security-council"}, "201", no="404") | {"auditor": "403"},
+             target="claim_embargoed_api", body=lambda s: {}),
+    ],
+    "api_bounties.submit_claim": [Case("POST", api({CLAIMANT}, "200"), target="submit_api",
+                                       body=lambda s: {"merge_request_urls": [MERGE_REQUEST]})],
+    "api_bounties.review_claim": [Case("POST", api(REVIEWERS, "201"), target="review_api",
+                                       body=lambda s: {"verdict": "approve", "comment": "Looks good."})],
+}
+
+AUTOMATIC_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+
+# ------------------------------------------------------------------------------- the data
+
+
+@dataclass
+class Seeded:
+    """The bounties of the walk (id and title by purpose) and who is who."""
+
+    ids: dict[str, int]
+    titles: dict[str, str]
+    demo_persona: int
+
+    def hidden_from(self, viewer: str) -> list[str]:
+        """Titles `viewer` must never be shown."""
+        return [self.titles[target] for target, kind in TARGETS.items() if viewer not in SEES[kind]]
+
+
+def username_of(viewer: str) -> str:
+    return f"walk.{viewer}"
+
+
+def seed(session: Session) -> Seeded:
+    """Reference data, the viewers, and one bounty per purpose of `TARGETS`."""
+    wf.reference(session)
+    for role in ROLES:
+        wf.person(session, username_of(role), (role,), "EU")
+    claimant = wf.actor_of(wf.person(session, username_of(CLAIMANT), ("contributor",), "EU"))
+    persona = Person(keycloak_subject="demo-dana", username="dana", display_name="Dana Demo",
+                     email="dana@example.org", jurisdiction_code="UK", roles=["contributor"])
+    session.add(persona)
+    session.commit()
+
+    # Only those who see an embargoed fix can claim it: the claimant took this one while on
+    # the security council, and keeps seeing it through the claim alone.
+    council_claimant = replace(claimant, roles=frozenset({"contributor", "security-council"}))
+    builders: dict[str, Callable[..., Any]] = {
+        "open": wf.open_bounty, "draft": wf.draft_bounty,
+        "claimed": lambda s, **o: wf.claimed_bounty(s, claimant, **o).bounty,
+        "submitted": lambda s, **o: wf.submitted_bounty(s, claimant, **o).bounty,
+        "embargoed": lambda s, **o: wf.open_bounty(s, **wf.security_fix(**o)),
+        "embargoed_claimed": lambda s, **o: wf.claimed_bounty(
+            s, council_claimant, **wf.security_fix(**o)).bounty,
+    }
+    ids, titles = {}, {}
+    for target, kind in TARGETS.items():
+        title = f"{target} walk bounty"
+        ids[target] = builders[kind](session, title=title).id
+        titles[target] = title
+    session.commit()  # on SQLite the session's open transaction would hold the file lock
+    return Seeded(ids, titles, persona.id)
+
+
+# ------------------------------------------------------------------------------ the walk
+
+
+def build_app(db_url: str, keycloak: KeycloakFake, **extra: Any) -> Flask:
+    # CSRF protection stays on, as deployed: the walk's forms carry a token like a page's.
+    return create_app({"ENV": "testing", "DATABASE_URL": db_url, "SECRET_KEY": "x" * 40,
+                       **keycloak.settings(), **extra})
+
+
+def rules_of(app: Flask) -> list[Rule]:
+    return sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+
+
+def uncovered(app: Flask) -> list[str]:
+    """Endpoints and methods of `app` that `EXPECTED` says nothing about."""
+    missing = []
+    for rule in rules_of(app):
+        methods = set(rule.methods or ()) - AUTOMATIC_METHODS
+        covered = {case.method for case in EXPECTED.get(rule.endpoint, [])}
+        missing += [f"{method} {rule.rule} ({rule.endpoint})" for method in sorted(methods - covered)]
+    return missing
+
+
+def answer_of(response: TestResponse, method: str, path: str, provider: str) -> str:
+    """The answer class of `response` (see SIGN_IN, PROVIDER, REDIRECT), else its status code."""
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return str(response.status_code)
+    location = urlsplit(response.headers.get("Location", ""))
+    if location.netloc and f"{location.scheme}://{location.netloc}" == provider:
+        return PROVIDER
+    if location.netloc not in ("", "localhost"):
+        return f"302 off-site to {location.netloc}"
+    if location.path in ("/login", "/dev/login"):
+        back = parse_qs(location.query).get("next")
+        # A GET comes back to its page; a form posted anonymously cannot be replayed (no next).
+        # A HEAD may do either: no browser follows it.
+        expected_back = {"GET": [[path]], "HEAD": [[path], None]}.get(method, [None])
+        return SIGN_IN if back in expected_back else f"{SIGN_IN} with next={back}"
+    return REDIRECT
+
+
+@dataclass
+class Walker:
+    """Asks each case of a viewer, and writes down every answer that is not the expected one."""
+
+    app: Flask
+    viewer: str
+    keycloak: KeycloakFake
+    seeded: Seeded
+    failures: list[str] = field(default_factory=list)
+    asked: int = 0
+    csrf_tokens: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sub = f"test-{username_of(self.viewer)}"
+        if self.viewer != ANON:
+            role = "contributor" if self.viewer == CLAIMANT else self.viewer
+            self.keycloak.add_user(username_of(self.viewer), sub=self.sub, realm_roles=[role],
+                                   jurisdiction="EU")
+        self.session_client = self.signed_in_client()
+        self.token_client = self.app.test_client()  # never signed in: the API trusts tokens only
+
+    def signed_in_client(self) -> FlaskClient:
+        """A browser signed in as the viewer (through the provider), holding a CSRF token."""
+        client = self.app.test_client()
+        if self.viewer != ANON:
+            response = sign_in_with_client(client, self.sub)
+            assert response.status_code == 302, f"sign-in of {self.viewer}: {response.status_code}"
+        # What a page's form would carry: the signed token, its secret in the session.
+        with self.app.test_request_context():
+            token = generate_csrf()
+            secret = flask.session["csrf_token"]
+        with client.session_transaction() as browser_session:
+            browser_session["csrf_token"] = secret
+        self.csrf_tokens[id(client)] = token
+        return client
+
+    def walk(self, rules: Iterable[Rule]) -> None:
+        # Requests that replace the session go last, each on a client of its own.
+        planned = [(rule, case) for rule in rules for case in EXPECTED.get(rule.endpoint, [])
+                   if case.method in (rule.methods or ())]
+        for rule, case in sorted(planned, key=lambda item: item[1].ends_session):
+            self.ask(rule, case)
+        for rule in rules:
+            self.ask_options(rule)
+
+    def url(self, rule: Rule, case: Case) -> str:
+        values = dict(case.args)
+        if "bounty_id" in rule.arguments:
+            assert case.target, f"{rule.endpoint} needs a target bounty"
+            values["bounty_id"] = str(self.seeded.ids[case.target])
+        adapter = self.app.url_map.bind("localhost")
+        return adapter.build(rule.endpoint, values, method=case.method)
+
+    def ask(self, rule: Rule, case: Case) -> None:
+        path = self.url(rule, case)
+        is_api = path.startswith("/api/")
+        expected = case.answers[self.viewer]
+        client = self.token_client if is_api else (
+            self.signed_in_client() if case.ends_session else self.session_client)
+        headers = self.bearer() if is_api else {}
+        body = case.body(self.seeded) if case.body else None
+        methods = [case.method, "HEAD"] if case.method == "GET" else [case.method]
+        for method in methods:
+            response = self.send(client, method, path, headers, body, is_api)
+            self.check(method, path, response, expected, is_api)
+        if body is not None:
+            # The same write with nothing in it: never a crash, never a success where refused.
+            empty = self.send(client, case.method, path, headers, {}, is_api)
+            got = answer_of(empty, case.method, path, self.keycloak.base_url)
+            if empty.status_code >= 500 or (expected in REFUSALS and got in SUCCESSES):
+                self.failures.append(f"{case.method} {path} (empty body): {got}, expected no "
+                                     f"success ({expected} with a valid body)")
+        if is_api and self.viewer != ANON and expected not in SUCCESSES and case.answers[ANON] == "401":
+            # The session cookie of the pages is no credential for the API.
+            cookie_only = self.send(self.session_client, case.method, path, {}, body, True)
+            if cookie_only.status_code != 401:
+                self.failures.append(f"{case.method} {path} with the session cookie only: "
+                                     f"{cookie_only.status_code}, expected 401")
+
+    def ask_options(self, rule: Rule) -> None:
+        case = next(iter(EXPECTED.get(rule.endpoint, [])), None)
+        if case is None:
+            return
+        path = self.url(rule, case)
+        response = self.send(self.session_client, "OPTIONS", path, self.bearer(), None, False)
+        allowed = set(response.headers.get("Allow", "").replace(" ", "").split(","))
+        if response.status_code != 200 or not set(rule.methods or ()) <= allowed:
+            self.failures.append(f"OPTIONS {path}: {response.status_code} Allow {sorted(allowed)}, "
+                                 f"expected 200 with {sorted(rule.methods or ())}")
+
+    def bearer(self) -> dict[str, str]:
+        if self.viewer == ANON:
+            return {}
+        return {"Authorization": f"Bearer {self.keycloak.access_token(self.sub)}"}
+
+    def send(self, client: FlaskClient, method: str, path: str, headers: dict[str, str],
+             body: dict[str, Any] | None, is_api: bool) -> TestResponse:
+        self.asked += 1
+        if body is None or method in ("GET", "HEAD", "OPTIONS"):
+            return client.open(path, method=method, headers=headers)
+        if is_api:
+            return client.open(path, method=method, headers=headers, json=body)
+        form = {**body, "csrf_token": self.csrf_tokens.get(id(client), "")}
+        return client.open(path, method=method, headers=headers, data=form)
+
+    def check(self, method: str, path: str, response: TestResponse, expected: str,
+              is_api: bool) -> None:
+        got = answer_of(response, method, path, self.keycloak.base_url)
+        where = f"{method} {path}"
+        if got != expected:
+            detail = response.get_data(as_text=True)[:200] if response.is_json else ""
+            self.failures.append(f"{where}: {got}, expected {expected}  {detail}")
+        if response.status_code >= 500:
+            return
+        if is_api and method != "HEAD":
+            if not response.is_json or response.get_json(silent=True) is None:
+                self.failures.append(f"{where}: {response.content_type} instead of JSON")
+            if response.status_code == 401 and "Bearer" not in response.headers.get("WWW-Authenticate", ""):
+                self.failures.append(f"{where}: 401 without a Bearer challenge")
+        if method != "HEAD" and response.status_code < 300:
+            text = response.get_data(as_text=True)
+            shown = [title for title in self.seeded.hidden_from(self.viewer) if title in text]
+            if shown:
+                self.failures.append(f"{where}: shows {shown} to {self.viewer}")
+
+
+@pytest.fixture
+def walk_apps(db_url: str, keycloak: KeycloakFake) -> Iterator[tuple[Flask, Flask]]:
+    """The application as deployed, and the same with the development sign-in on."""
+    plain = build_app(db_url, keycloak)
+    demo = build_app(db_url, keycloak, DEMO_LOGIN=True)
+    yield plain, demo
+    for app in (plain, demo):
+        app.extensions["bounty.db"].engine.dispose()
+
+
+def test_the_table_names_every_role_and_every_route(keycloak: KeycloakFake, tmp_path: Any) -> None:
+    """A new role or route fails here until someone writes down who may use it."""
+    assert set(ROLES) == {role.value for role in Role}
+    for endpoint, cases in EXPECTED.items():
+        assert all(set(case.answers) == set(VIEWERS) for case in cases), endpoint
+    url = f"sqlite:///{tmp_path / 'unused.db'}"
+    plain, demo = build_app(url, keycloak), build_app(url, keycloak, DEMO_LOGIN=True)
+    assert uncovered(plain) == []
+    assert uncovered(demo) == []
+    # And nothing in the table is stale: each endpoint is a route of the demo configuration.
+    assert set(EXPECTED) == {rule.endpoint for rule in demo.url_map.iter_rules()}
+    assert {rule.endpoint for rule in demo.url_map.iter_rules()} - {
+        rule.endpoint for rule in plain.url_map.iter_rules()} == {
+        "dev_login.login", "dev_login.login_post", "dev_login.logout"}
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_every_route_answers_every_viewer_as_expected(
+        viewer: str, walk_apps: tuple[Flask, Flask], session: Session, keycloak: KeycloakFake) -> None:
+    plain, demo = walk_apps
+    seeded = seed(session)
+    failures = [f"no expected answer for {missing}" for missing in uncovered(plain) + uncovered(demo)]
+
+    deployed = Walker(plain, viewer, keycloak, seeded)
+    deployed.walk(rules_of(plain))
+    # The development sign-in exists only with DEMO_LOGIN: walk its routes there, and check
+    # that without it they are no routes at all.
+    plain_endpoints = {rule.endpoint for rule in plain.url_map.iter_rules()}
+    demo_only = [rule for rule in rules_of(demo) if rule.endpoint not in plain_endpoints]
+    with_demo = Walker(demo, viewer, keycloak, seeded)
+    with_demo.walk(demo_only)
+    for rule in demo_only:
+        for method in sorted(set(rule.methods or ()) - AUTOMATIC_METHODS):
+            answer = deployed.send(deployed.session_client, method, rule.rule, {}, {}, False)
+            if answer.status_code != 404:
+                failures.append(f"{method} {rule.rule} without DEMO_LOGIN: {answer.status_code}, "
+                                "expected 404")
+
+    failures += deployed.failures + with_demo.failures
+    assert deployed.asked > 60
+    assert not failures, f"{viewer}: {len(failures)} unexpected answers:\n" + "\n".join(failures)
