@@ -201,57 +201,31 @@ def _visible(viewer: Actor, now: datetime) -> list[Any]:
     return clauses
 
 
-# The EUR amount set aside for each bounty: one pass over the reservations, joined once
-# (a bounty is reserved once, when published; a cancelled one keeps its released reservation).
+# The EUR amount set aside for each bounty, for sorting by amount: one pass over the
+# reservations (a bounty is reserved once, when published; a cancelled one keeps its
+# released reservation).
 _RESERVED = (
     select(Reservation.subject_id.label("bounty_id"), func.max(Reservation.amount_minor).label("eur"))
     .where(Reservation.purpose == "bounty").group_by(Reservation.subject_id)
     .subquery("reserved")
 )
+_LIVE_JOIN = and_(_LIVE.bounty_id == Bounty.id, _LIVE.status.in_(LIVE_CLAIM_STATUSES))
 
 
-def _eur_minor() -> Any:
-    return func.coalesce(_RESERVED.c.eur, case((Bounty.currency == "EUR", Bounty.amount_minor)))
-
-
-def _rows_query(viewer: Actor, now: datetime) -> Select[Any]:
-    status = _effective_status(now)
-    claimant = case((status.in_(("open",)), None), else_=_CLAIMANT.display_name)
-    return (
-        select(Bounty.id, Bounty.title, status.label("status"), BountyCategory.code, BountyCategory.name,
-               WorkingGroup.code, Bounty.amount_minor, Bounty.currency, _eur_minor().label("eur"),
-               and_(BountyCategory.is_embargoed, Bounty.disclosed_at.is_(None)).label("embargoed"),
-               claimant.label("claimant"), Bounty.published_at)
-        .join(BountyCategory, BountyCategory.id == Bounty.category_id)
-        .outerjoin(WorkingGroup, WorkingGroup.id == Bounty.working_group_id)
-        .outerjoin(_RESERVED, _RESERVED.c.bounty_id == Bounty.id)
-        .outerjoin(_LIVE, and_(_LIVE.bounty_id == Bounty.id, _LIVE.status.in_(LIVE_CLAIM_STATUSES)))
-        .outerjoin(_CLAIMANT, _CLAIMANT.id == _LIVE.person_id)
-        .where(*_visible(viewer, now))
-    )
-
-
-def can_view(session: Session, viewer: Actor, bounty_id: int, *, now: datetime | None = None) -> bool:
-    """Whether `viewer` may see bounty `bounty_id` (the rule of the module docstring)."""
-    query = _rows_query(viewer, now or utcnow()).where(Bounty.id == bounty_id)
-    return session.execute(select(query.exists())).scalar_one()
-
-
-def _row(values: Any) -> BountyRow:
-    (id_, title, status, code, name, group, minor, currency, eur, embargoed, claimant,
-     published_at) = values
-    return BountyRow(id_, title, status, code, name, group, Money(int(minor), currency),
-                     Money(int(eur), "EUR") if eur is not None else None, bool(embargoed),
-                     claimant, published_at)
-
-
-def _filtered(query: Select[Any], filters: BountyFilter, now: datetime) -> Select[Any]:
+def _ids_query(viewer: Actor, now: datetime, filters: BountyFilter) -> Select[Any]:
+    """The ids of the bounties `viewer` may see that pass `filters`, joining only what the
+    filters need: the board reads ids first and the details of one page only."""
+    query = (select(Bounty.id).join(BountyCategory, BountyCategory.id == Bounty.category_id)
+             .where(*_visible(viewer, now)))
+    if viewer.person_id is None or filters.status:
+        query = query.outerjoin(_LIVE, _LIVE_JOIN)
     if filters.status:
         if filters.status not in BOUNTY_STATUSES:
             raise InvalidInput("status", f"must be one of {', '.join(BOUNTY_STATUSES)}")
         query = query.where(_effective_status(now) == filters.status)
     if filters.working_group:
-        query = query.where(WorkingGroup.code == filters.working_group.strip().upper())
+        query = query.join(WorkingGroup, WorkingGroup.id == Bounty.working_group_id).where(
+            WorkingGroup.code == filters.working_group.strip().upper())
     if filters.category:
         query = query.where(BountyCategory.code == filters.category.strip())
     if filters.currency:
@@ -269,10 +243,51 @@ def _ordered(query: Select[Any], sort: str) -> Select[Any]:
     if sort == "title":
         return query.order_by(func.lower(Bounty.title), Bounty.id)
     if sort in ("amount_desc", "amount_asc"):
-        eur = _eur_minor()
+        eur = func.coalesce(_RESERVED.c.eur, case((Bounty.currency == "EUR", Bounty.amount_minor)))
         key = eur.desc() if sort == "amount_desc" else eur.asc()
+        query = query.outerjoin(_RESERVED, _RESERVED.c.bounty_id == Bounty.id)
         return query.order_by(key.nulls_last(), Bounty.id.desc())
     return query.order_by(func.coalesce(Bounty.published_at, Bounty.created_at).desc(), Bounty.id.desc())
+
+
+def can_view(session: Session, viewer: Actor, bounty_id: int, *, now: datetime | None = None) -> bool:
+    """Whether `viewer` may see bounty `bounty_id` (the rule of the module docstring)."""
+    query = _ids_query(viewer, now or utcnow(), BountyFilter()).where(Bounty.id == bounty_id)
+    return session.execute(select(query.exists())).scalar_one()
+
+
+def _rows(session: Session, ids: list[int], now: datetime) -> list[BountyRow]:
+    """The board rows of `ids` (already checked visible), in that order."""
+    if not ids:
+        return []
+    status = _effective_status(now)
+    claimant = case((status == "open", None), else_=_CLAIMANT.display_name)
+    found = {values[0]: values for values in session.execute(
+        select(Bounty.id, Bounty.title, status, BountyCategory.code, BountyCategory.name, WorkingGroup.code,
+               Bounty.amount_minor, Bounty.currency,
+               and_(BountyCategory.is_embargoed, Bounty.disclosed_at.is_(None)), claimant,
+               Bounty.published_at)
+        .join(BountyCategory, BountyCategory.id == Bounty.category_id)
+        .outerjoin(WorkingGroup, WorkingGroup.id == Bounty.working_group_id)
+        .outerjoin(_LIVE, _LIVE_JOIN)
+        .outerjoin(_CLAIMANT, _CLAIMANT.id == _LIVE.person_id)
+        .where(Bounty.id.in_(ids))
+    )}
+    reserved: dict[int, int] = {}
+    for subject_id, minor in session.execute(
+        select(Reservation.subject_id, Reservation.amount_minor)
+        .where(Reservation.purpose == "bounty", Reservation.subject_id.in_(ids)).order_by(Reservation.id)
+    ):
+        reserved[subject_id] = int(minor)
+    rows = []
+    for id_ in ids:
+        (_, title, state, code, name, group, minor, currency, embargoed, name_of_claimant,
+         published_at) = found[id_]
+        eur = reserved.get(id_, int(minor) if currency == "EUR" else None)
+        rows.append(BountyRow(id_, title, state, code, name, group, Money(int(minor), currency),
+                              Money(eur, "EUR") if eur is not None else None, bool(embargoed),
+                              name_of_claimant, published_at))
+    return rows
 
 
 def list_bounties(session: Session, viewer: Actor, filters: BountyFilter, page: int = 1,
@@ -283,11 +298,11 @@ def list_bounties(session: Session, viewer: Actor, filters: BountyFilter, page: 
     if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput("per_page", f"from 1 to {MAX_PER_PAGE} per page")
     now = now or utcnow()
-    query = _filtered(_rows_query(viewer, now), filters, now)
+    query = _ids_query(viewer, now, filters)
     ordered = _ordered(query, filters.sort or "newest")
-    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page([_row(values) for values in rows], int(total), page, per_page)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    ids = list(session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).scalars())
+    return Page(_rows(session, ids, now), int(total), page, per_page)
 
 
 def _claim_view(session: Session, claim: Claim, now: datetime) -> ClaimView:
@@ -330,10 +345,9 @@ def get_bounty(session: Session, viewer: Actor, bounty_id: int, *,
                now: datetime | None = None) -> BountyDetail:
     """One bounty as `viewer` may see it; NotFound when they may not (existence never shows)."""
     now = now or utcnow()
-    values = session.execute(_rows_query(viewer, now).where(Bounty.id == bounty_id)).first()
-    if values is None:
+    if not can_view(session, viewer, bounty_id, now=now):
         raise NotFound(f"no bounty {bounty_id}")
-    row = _row(values)
+    [row] = _rows(session, [bounty_id], now)
     bounty = session.get(Bounty, bounty_id)
     assert bounty is not None
     category = session.get(BountyCategory, bounty.category_id)
@@ -367,12 +381,12 @@ def review_queue(session: Session, viewer: Actor, *, now: datetime | None = None
         return []
     now = now or utcnow()
     reviewed = exists().where(Review.claim_id == _LIVE.id, Review.reviewer_id == viewer.person_id)
-    rows = session.execute(
-        _rows_query(viewer, now)
+    ids = session.execute(
+        _ids_query(viewer, now, BountyFilter()).join(_LIVE, _LIVE_JOIN)
         .where(_LIVE.status == "submitted", _LIVE.person_id != viewer.person_id, not_(reviewed))
         .order_by(_LIVE.submitted_at, Bounty.id)
-    ).all()
-    return [_row(values) for values in rows]
+    ).scalars()
+    return _rows(session, list(ids), now)
 
 
 def my_work(session: Session, viewer: Actor, *, now: datetime | None = None) -> MyWork:

@@ -35,6 +35,11 @@ def reserved_code(pool: Pool) -> str:
     return f"pool:{pool.year}:{pool.kind}:reserved"
 
 
+def spent_code(pool: Pool) -> str:
+    """What the pool has paid out: its consumed reservations (see docs/ledger.md, Payouts)."""
+    return f"pool:{pool.year}:{pool.kind}:spent"
+
+
 def pledged_code(jurisdiction_code: str) -> str:
     return f"member:{jurisdiction_code}:pledged"
 
@@ -179,7 +184,8 @@ def fund_pool(session: Session, actor: Actor, pool: Pool, amount: Money | None =
 
 @dataclass(frozen=True)
 class PoolStatus:
-    """A pool as the landing page and the finance pages show it."""
+    """A pool as the landing page and the finance pages show it: funded is what members put
+in, which is what is available plus what is reserved plus what was spent."""
 
     pool_id: int
     year: int
@@ -189,6 +195,7 @@ class PoolStatus:
     funded: Money
     reserved: Money
     available: Money
+    spent: Money
 
 
 def pool_statuses(session: Session, year: int) -> list[PoolStatus]:
@@ -206,10 +213,11 @@ def pool_statuses(session: Session, year: int) -> list[PoolStatus]:
     for pool in pools:
         available = -int(sums.get(available_code(pool), 0))
         reserved = -int(sums.get(reserved_code(pool), 0))
+        spent = -int(sums.get(spent_code(pool), 0))
         statuses.append(PoolStatus(
             pool.id, pool.year, pool.kind, pool.name, Money(pool.planned_minor, pool.currency),
-            Money(available + reserved, pool.currency), Money(reserved, pool.currency),
-            Money(available, pool.currency),
+            Money(available + reserved + spent, pool.currency), Money(reserved, pool.currency),
+            Money(available, pool.currency), Money(spent, pool.currency),
         ))
     return statuses
 

@@ -18,7 +18,7 @@ from bounty.models import Account, LedgerLine, LedgerTransaction, Pool, Reservat
 from bounty.services import audit, funds, journal
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound
-from bounty.services.funds import available_code, reserved_code
+from bounty.services.funds import available_code, reserved_code, spent_code
 
 PURPOSE_PERMISSION = {"bounty": Permission.MANAGE_BOUNTIES, "grant": Permission.MANAGE_FUNDS}
 
@@ -155,10 +155,6 @@ def _locked(session: Session, reservation_id: int) -> Reservation:
         select(Reservation).where(Reservation.id == reservation_id).with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-
-
-def spent_code(pool: Pool) -> str:
-    return f"pool:{pool.year}:{pool.kind}:spent"
 
 
 def payable_code(person_id: int, currency: str) -> str:

@@ -63,7 +63,7 @@ VISITS: dict[str, Visit] = {
     "board": Visit(ANON, "/bounties", "Filter and sort", "Filtrer et trier"),
     "board with a refused filter": Visit(ANON, "/bounties?status=nonsense",
                                          "Choose one of the listed values.",
-                                         "Choisissez l’une des valeurs proposées."),
+                                         "Choisissez l\u2019une des valeurs proposées."),
     "open bounty": Visit("contributor", "/bounties/{open}", "Claim this bounty",
                          "Prendre en charge cette prime"),
     "claimed bounty, its claimant": Visit("claimant", "/bounties/{claimed}", "Submit your work",

@@ -15,6 +15,7 @@ from bounty.services import funds, journal, reservations
 from bounty.services.actors import SYSTEM, Actor
 from bounty.services.errors import Conflict, PermissionDenied
 from tests import factories
+from tests import workflow_factories as wf
 
 
 def eur(text: str) -> Money:
@@ -167,3 +168,13 @@ def test_the_race_harness_sees_a_double_commitment_when_nothing_locks(pg_url):
     with make_session() as session:
         assert journal.balance(session, funds.available_code(pool)) == eur("-200")
     engine.dispose()
+
+
+def test_what_a_pool_was_funded_with_stays_the_same_after_a_payout(session):
+    pool = wf.reference(session)
+    before = next(s for s in funds.pool_statuses(session, pool.year) if s.pool_id == pool.id)
+    wf.approved_bounty(session)
+    after = next(s for s in funds.pool_statuses(session, pool.year) if s.pool_id == pool.id)
+    assert after.funded == before.funded
+    assert after.spent == eur("1000") and before.spent == eur("0")
+    assert after.available + after.reserved + after.spent == after.funded
