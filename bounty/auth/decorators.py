@@ -65,7 +65,7 @@ def sign_in_redirect() -> ResponseReturnValue:
         abort(401)
     here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
     # A form posted anonymously cannot be replayed after signing in: come back to the site root.
-    return redirect(url_for(endpoint, next=here if request.method == "GET" else None))
+    return redirect(url_for(endpoint, next=here if request.method in ("GET", "HEAD") else None))
 
 
 def _wants_html() -> bool:

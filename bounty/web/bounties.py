@@ -226,7 +226,7 @@ def act(bounty_id: int, form: FlaskForm, form_name: str, action: Callable[[], ob
 
 
 @bp.post("/bounties/<int:bounty_id>/claim")
-@login_required
+@permission_required(Permission.CLAIM_BOUNTY)
 def claim(bounty_id: int) -> ResponseReturnValue:
     return act(bounty_id, ActionForm(), "claim_form",
                lambda: claims.claim_bounty(db.session, current_actor(), bounty_id),
@@ -234,7 +234,7 @@ def claim(bounty_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/bounties/<int:bounty_id>/submit")
-@login_required
+@permission_required(Permission.CLAIM_BOUNTY)
 def submit(bounty_id: int) -> ResponseReturnValue:
     form = SubmitForm()
     gitlab = current_app.config.get("GITLAB_URL") or DEFAULT_GITLAB_URL
@@ -245,7 +245,7 @@ def submit(bounty_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/bounties/<int:bounty_id>/review")
-@login_required
+@permission_required(Permission.REVIEW_WORK)
 def review(bounty_id: int) -> ResponseReturnValue:
     form = ReviewForm()
     return act(bounty_id, form, "review_form",
