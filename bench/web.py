@@ -153,7 +153,8 @@ class Server:
     def __init__(self, name: str, app: str, env: dict[str, str], workers: int,
                  extra: list[str] | None = None) -> None:
         self.name, self.port = name, free_port()
-        self.log = tempfile.TemporaryFile(mode="w+")
+        # Lives as long as the server: closed by `stop`.
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                    "--worker-class", "sync", "--bind", f"{HOST}:{self.port}",
                    "--log-level", "warning", *(extra or []), app]

@@ -21,7 +21,9 @@ from jinja2 import Environment
 PER_PAGE = 25
 
 # What the anonymous board lists: open bounties whose category is not under embargo (or
-# that were disclosed), newest first, with the EUR amount reserved for them if any.
+# that were disclosed), newest first, with the EUR amount reserved for them if any. An open
+# bounty has been published, so newest first is by `published_at` (the board's own order,
+# publication or else creation, gives the same rows here).
 BOARD_SQL = """
 SELECT b.id, b.title, b.status, c.name, w.code, b.amount_minor, b.currency,
        coalesce(r.amount_minor, CASE WHEN b.currency = 'EUR' THEN b.amount_minor END),
@@ -31,7 +33,7 @@ JOIN bounty_categories c ON c.id = b.category_id
 LEFT JOIN working_groups w ON w.id = b.working_group_id
 LEFT JOIN reservations r ON r.purpose = 'bounty' AND r.subject_id = b.id AND r.status = 'held'
 WHERE b.status = 'open' AND NOT (c.is_embargoed AND b.disclosed_at IS NULL)
-ORDER BY coalesce(b.published_at, b.created_at) DESC, b.id DESC
+ORDER BY b.published_at DESC, b.id DESC
 LIMIT %s
 """
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages bounty needs when they are missing: the venv module, the
 # text-layout libraries and fonts WeasyPrint renders PDFs with, and Chromium, which the
-# browser tests drive through Playwright (Playwright's own browser download is not used). Needs root (or sudo) only
+# browser tests drive through Playwright (Playwright's own browser download is not used), and
+# wrk, the load generator of `make bench`. Needs root (or sudo) only
 # when something is missing; prints what it would install otherwise.
 set -euo pipefail
 
-packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium)
+packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium wrk)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

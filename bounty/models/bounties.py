@@ -23,6 +23,8 @@ class Bounty(IdMixin, CreatedMixin, Base):
         one_of("status", BOUNTY_STATUSES),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("claim_hours > 0", name="claim_hours_positive"),
+        # The board's newest-first order reads published bounties from this index.
+        Index("ix_bounties_published_at_id", "published_at", "id"),
     )
 
     title: Mapped[str] = mapped_column(String(200))
