@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from bounty import auth
+from bounty import auth, tasks
 from bounty import config as config_module
 from bounty.api import register_api
 from bounty.extensions import babel, csrf, db
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    tasks.init_app(app)
 
     register_blueprints(app)
     register_api(app)

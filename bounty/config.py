@@ -45,6 +45,32 @@ DEFAULTS: dict[str, Any] = {
     "ORGANISATION_CLAIM": "organisation",
     # Base URL of the cooperative's self-hosted GitLab; merge-request links must point there.
     "GITLAB_URL": "https://gitlab.example.org",
+    # Access token the sync reads GitLab with (read_api; api when DCO statuses are written back).
+    "GITLAB_TOKEN": "",
+    # Projects watched by the sync: a list of numeric ids or full paths (JSON list or comma-separated).
+    "GITLAB_PROJECTS": [],
+    # Groups whose projects are watched as well (JSON list or comma-separated full paths).
+    "GITLAB_GROUPS": [],
+    # Secret GitLab sends in X-Gitlab-Token with every webhook; empty refuses every delivery.
+    "GITLAB_WEBHOOK_SECRET": "",
+    # Write a `dco` commit status on each synced merge request's head commit.
+    "GITLAB_WRITE_BACK_STATUS": False,
+    # Page size of GitLab list requests (GitLab allows at most 100).
+    "GITLAB_PER_PAGE": 100,
+    # Minutes between scheduled incremental syncs (Celery beat).
+    "GITLAB_SYNC_INTERVAL_MINUTES": 15,
+    # Largest webhook body accepted, in bytes; larger ones get 413.
+    "WEBHOOK_MAX_BYTES": 1048576,
+    # Regular expressions of bot author e-mails whose commits need no sign-off (DCO.md rule 3).
+    "DCO_BOT_PATTERNS": [
+        r"^(\d+\+)?[^@\s]+\[bot\]@users\.noreply\.github\.com$",
+        r"^(project|group)_\d+_bot(_[0-9a-f]+)?@noreply\.[^@\s]+$",
+    ],
+    # Celery broker (e.g. redis://127.0.0.1:6379/0). Empty runs background jobs in-process
+    # (eager), as the embedded default and `bounty demo` do.
+    "CELERY_BROKER_URL": "",
+    # Where Celery keeps job results; empty uses the broker URL (or nothing in eager mode).
+    "CELERY_RESULT_BACKEND": "",
     # Default locale of pages and of money and date formatting (en or fr).
     "DEFAULT_LOCALE": "en",
 }
@@ -86,6 +112,10 @@ def build(instance_path: str | Path, overrides: Mapping[str, Any] | None = None,
     settings["DATABASE_URL_IS_DEFAULT"] = not settings["DATABASE_URL"]
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "bounty.db")
+    for key, default in DEFAULTS.items():
+        # A list setting given in the environment as "a, b" rather than JSON.
+        if isinstance(default, list) and isinstance(settings[key], str):
+            settings[key] = [item.strip() for item in settings[key].split(",") if item.strip()]
     return settings
 
 
@@ -98,6 +128,17 @@ def validate(settings: Mapping[str, Any]) -> None:
         # A value that is not JSON stays a string, and "False" or "no" would be truthy.
         if isinstance(default, bool) and not isinstance(settings[key], bool):
             raise ConfigError(f"BOUNTY_{key} must be true or false, got {settings[key]!r}")
+    for key, default in DEFAULTS.items():
+        if isinstance(default, list) and not (
+            isinstance(settings[key], list) and all(isinstance(item, str | int) for item in settings[key])
+        ):
+            raise ConfigError(f"BOUNTY_{key} must be a list (JSON or comma-separated), got {settings[key]!r}")
+    for key in ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES"):
+        value = settings[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"BOUNTY_{key} must be a positive whole number, got {value!r}")
+    if settings["GITLAB_PER_PAGE"] > 100:
+        raise ConfigError("BOUNTY_GITLAB_PER_PAGE must be at most 100 (GitLab's limit)")
     year = settings["PROGRAMME_YEAR"]
     if not isinstance(year, int) or isinstance(year, bool) or year < 0:
         raise ConfigError("BOUNTY_PROGRAMME_YEAR must be a year such as 2026, or 0 for the current year")

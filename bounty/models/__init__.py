@@ -11,15 +11,17 @@ from bounty.models.funds import BountyCategory, Pool
 from bounty.models.fx import ExchangeRate
 from bounty.models.grants import Grant, Tranche
 from bounty.models.groups import Capability, WorkingGroup, WorkingGroupMember
+from bounty.models.hooks import WebhookDelivery
 from bounty.models.hours import HoursEntry
 from bounty.models.ledger import Account, LedgerLine, LedgerTransaction, Reservation
-from bounty.models.merged_work import MergeRequest, MergeRequestCommit
+from bounty.models.merged_work import GitLabSyncCursor, MergeRequest, MergeRequestCommit
 from bounty.models.people import Identity, Jurisdiction, JurisdictionShare, Organisation, Person
 
 __all__ = [
     "Account", "AuditChainHead", "AuditEvent", "AwardCategory", "AwardRound", "Base", "Bounty",
-    "BountyCategory", "Capability", "Claim", "ClaimLink", "ExchangeRate", "Grant", "HoursEntry",
-    "Identity", "Jurisdiction", "JurisdictionShare", "LedgerLine", "LedgerTransaction",
+    "BountyCategory", "Capability", "Claim", "ClaimLink", "ExchangeRate", "GitLabSyncCursor", "Grant",
+    "HoursEntry", "Identity", "Jurisdiction", "JurisdictionShare", "LedgerLine", "LedgerTransaction",
     "MergeRequest", "MergeRequestCommit", "Nomination", "Organisation", "Person", "Pool",
-    "Reservation", "Review", "Tranche", "Vote", "WorkingGroup", "WorkingGroupMember", "utcnow",
+    "Reservation", "Review", "Tranche", "Vote", "WebhookDelivery", "WorkingGroup", "WorkingGroupMember",
+    "utcnow",
 ]

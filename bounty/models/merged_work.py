@@ -34,6 +34,8 @@ class MergeRequest(IdMixin, Base):
     gitlab_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_dco_ok: Mapped[bool | None]
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    author_gitlab_id: Mapped[int | None]
+    head_sha: Mapped[str | None] = mapped_column(String(64))
 
     commits: Mapped[list[MergeRequestCommit]] = relationship(
         back_populates="merge_request", order_by="MergeRequestCommit.position"
@@ -63,3 +65,20 @@ class MergeRequestCommit(IdMixin, Base):
     dco_exempt: Mapped[str | None] = mapped_column(String(8))
 
     merge_request: Mapped[MergeRequest] = relationship(back_populates="commits")
+
+
+class GitLabSyncCursor(IdMixin, Base):
+    """How far the incremental sync of one GitLab project has come.
+
+    `updated_after` moves forward only after a batch of merge requests is committed, so
+    an interrupted sync resumes where the last committed batch ended.
+    """
+
+    __tablename__ = "gitlab_sync_cursors"
+
+    gitlab_project_id: Mapped[int] = mapped_column(unique=True)
+    project_path: Mapped[str] = mapped_column(String(255))
+    updated_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_full_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merge_requests_seen: Mapped[int] = mapped_column(default=0)

@@ -79,7 +79,9 @@ class Person(IdMixin, CreatedMixin, Base):
 
     jurisdiction: Mapped[Jurisdiction | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
-    identities: Mapped[list[Identity]] = relationship(back_populates="person")
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", foreign_keys="Identity.person_id"
+    )
 
 
 class Identity(IdMixin, CreatedMixin, Base):
@@ -96,8 +98,15 @@ class Identity(IdMixin, CreatedMixin, Base):
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(String(320))
     is_verified: Mapped[bool] = mapped_column(default=False)
+    # The name this identity arrived under (commit author name, GitLab display name).
+    label: Mapped[str] = mapped_column(String(255), default="")
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A contributor's claim that this unlinked identity is theirs, until an admin confirms.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    person: Mapped[Person | None] = relationship(back_populates="identities")
+    person: Mapped[Person | None] = relationship(back_populates="identities", foreign_keys=[person_id])
+    claimed_by: Mapped[Person | None] = relationship(foreign_keys=[claimed_by_id])
 
 
 __all__ = ["IDENTITY_KINDS", "JURISDICTION_CODES", "Identity", "Jurisdiction",

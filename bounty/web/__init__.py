@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
-from bounty.web import admin, bounties, dev_login, public
+from bounty.web import admin, bounties, dev_login, hooks, identities, public
 from bounty.web import auth as sign_in_views
 from bounty.web.markdown import render_markdown
 
@@ -53,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(bounties.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(identities.bp)
+    app.register_blueprint(hooks.bp)
     if app.config["DEMO_LOGIN"]:
         # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).
         app.register_blueprint(dev_login.bp)

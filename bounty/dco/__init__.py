@@ -1,0 +1,1 @@
+"""The DCO sign-off checker: pure rules of DCO.md, standard library only."""

@@ -1,0 +1,1 @@
+"""Adapter over python-gitlab: merged merge requests and their commits as plain dataclasses."""
