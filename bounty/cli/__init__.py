@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from bounty import create_app
-from bounty.cli import audit, claims, db, demo, fund, fx, ledger, seed
+from bounty.cli import audit, claims, db, dco, demo, fund, fx, gitlab, ledger, seed
 
 cli = FlaskGroup(
     create_app=create_app,
@@ -17,6 +17,6 @@ cli = FlaskGroup(
     help="Contributor incentive and bounty ledger of the sovereign-cloud cooperative.",
 )
 
-for command in (db.group, fund.group, fx.group, ledger.group, audit.group, claims.group, seed.command,
-                demo.command):
+for command in (db.group, fund.group, fx.group, ledger.group, audit.group, claims.group, dco.group,
+                gitlab.group, seed.command, demo.command):
     cli.add_command(command)
