@@ -17,7 +17,7 @@ from bounty import auth, tasks
 from bounty import config as config_module
 from bounty.api import register_api
 from bounty.extensions import babel, csrf, db
-from bounty.web import register_blueprints, security
+from bounty.web import page_cache, register_blueprints, security
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     csrf.init_app(app)
     security.init_app(app)
+    page_cache.init_app(app)
     tasks.init_app(app)
 
     register_blueprints(app)

@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_BROKER_URL": "",
     # Where Celery keeps job results; empty uses the broker URL (or nothing in eager mode).
     "CELERY_RESULT_BACKEND": "",
+    # Public pages kept per worker process for anonymous visitors (bounty.web.page_cache); 0 turns it off.
+    "PAGE_CACHE_SIZE": 256,
     # Default locale of pages and of money and date formatting (en or fr).
     "DEFAULT_LOCALE": "en",
 }
@@ -137,6 +139,9 @@ def validate(settings: Mapping[str, Any]) -> None:
         value = settings[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"BOUNTY_{key} must be a positive whole number, got {value!r}")
+    cache_size = settings["PAGE_CACHE_SIZE"]
+    if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 0:
+        raise ConfigError(f"BOUNTY_PAGE_CACHE_SIZE must be a whole number from 0, got {cache_size!r}")
     if settings["GITLAB_PER_PAGE"] > 100:
         raise ConfigError("BOUNTY_GITLAB_PER_PAGE must be at most 100 (GitLab's limit)")
     year = settings["PROGRAMME_YEAR"]
