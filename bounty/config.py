@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_BROKER_URL": "",
     # Where Celery keeps job results; empty uses the broker URL (or nothing in eager mode).
     "CELERY_RESULT_BACKEND": "",
+    # How many days back contribution hours may be logged (older dates are refused).
+    "HOURS_BACKDATE_DAYS": 90,
     # Public pages kept per worker process for anonymous visitors (bounty.web.page_cache); 0 turns it off.
     "PAGE_CACHE_SIZE": 256,
     # Default locale of pages and of money and date formatting (en or fr).
@@ -135,7 +137,7 @@ def validate(settings: Mapping[str, Any]) -> None:
             isinstance(settings[key], list) and all(isinstance(item, str | int) for item in settings[key])
         ):
             raise ConfigError(f"BOUNTY_{key} must be a list (JSON or comma-separated), got {settings[key]!r}")
-    for key in ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES"):
+    for key in ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES", "HOURS_BACKDATE_DAYS"):
         value = settings[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"BOUNTY_{key} must be a positive whole number, got {value!r}")
