@@ -3,7 +3,7 @@
 The reference is the probot DCO app (dcoapp/app `lib/dco.js`, default configuration) with
 npm email-validator 2.0.4; failure reasons are the app's own words. Passing commits get a
 descriptive reason saying which sign-off matched and against whom, in the words of the
-shared ground truth (`tests/data/gitlab/*.dco_verdicts.json`).
+ground truth (`tests/data/gitlab/*.dco_verdicts.json`).
 """
 
 from __future__ import annotations
