@@ -4,9 +4,18 @@ payable when the work is approved.
 A pool is never over-committed: the pool's available account is locked (row lock on
 PostgreSQL, BEGIN IMMEDIATE on SQLite) before what is left is read, so of two concurrent
 reservations that together exceed it exactly one succeeds.
+
+The subject of a reservation depends on its purpose: a bounty (purpose "bounty", subject
+the bounty's id) or a grant's tranche (purpose "grant", subject the tranche's id: a grant
+holds one reservation per tranche, so each tranche is consumed or released whole; see
+docs/grants.md). A reservation is always consumed or released whole. Its audit events are
+recorded on the subject, or on the object the caller names (`audit_object`), e.g. the grant
+a tranche belongs to. A payable goes to a person or to an organisation.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +31,19 @@ from bounty.services.funds import available_code, reserved_code, spent_code
 
 PURPOSE_PERMISSION = {"bounty": Permission.MANAGE_BOUNTIES, "grant": Permission.MANAGE_FUNDS}
 
+# Where an audit event about a reservation is recorded: (object type, object id).
+AuditObject = tuple[str, int]
+
+
+def _audit_target(purpose: str, subject_id: int, audit_object: AuditObject | None,
+                  summary: dict[str, Any]) -> tuple[str, int]:
+    """The object an event is recorded on; when the caller names one, the summary also
+    names the reservation's own subject so nothing is lost."""
+    if audit_object is None:
+        return purpose, subject_id
+    summary["subject"] = f"{purpose} {subject_id}"
+    return audit_object
+
 
 def _available_locked(session: Session, pool: Pool) -> Money:
     account_id = session.execute(
@@ -33,6 +55,12 @@ def _available_locked(session: Session, pool: Pool) -> Money:
         select(func.coalesce(func.sum(LedgerLine.amount_minor), 0)).where(LedgerLine.account_id == account_id)
     ).scalar_one())
     return Money(credit_total, pool.currency)
+
+
+def available_locked(session: Session, pool: Pool) -> Money:
+    """What is left in `pool`, its available account locked until the caller's transaction
+    ends: a check of a total against it holds until the caller's reservations are posted."""
+    return _available_locked(session, pool)
 
 
 def reserve(
@@ -59,11 +87,12 @@ def reserve(
 
 def hold(
     session: Session, actor: Actor, pool: Pool, purpose: str, subject_id: int, amount: Money,
-    conversion: Conversion | None = None,
+    conversion: Conversion | None = None, *, audit_object: AuditObject | None = None,
 ) -> Reservation:
     """`reserve` inside the caller's transaction (flushes; the caller commits or rolls back).
 
     A second held reservation of the same subject fails on the unique index (IntegrityError).
+    `audit_object` records the event on another object than the subject (see the module).
     """
     if purpose not in PURPOSE_PERMISSION:
         raise InvalidInput("purpose", f"must be one of {', '.join(PURPOSE_PERMISSION)}")
@@ -94,12 +123,14 @@ def hold(
     )
     session.add(reservation)
     session.flush()
-    audit.record(session, actor, "reservation.hold", purpose, subject_id,
-                 {"pool": pool.id, "amount": str(amount), "reservation": reservation.id,
-                  "converted_from": str(original) if original else None,
-                  "rate": str(conversion.rate) if conversion else None,
-                  "rate_date": conversion.rate_date.isoformat() if conversion else None,
-                  "rate_source": conversion.rate_source if conversion else None})
+    summary: dict[str, Any] = {
+        "pool": pool.id, "amount": str(amount), "reservation": reservation.id,
+        "converted_from": str(original) if original else None,
+        "rate": str(conversion.rate) if conversion else None,
+        "rate_date": conversion.rate_date.isoformat() if conversion else None,
+        "rate_source": conversion.rate_source if conversion else None}
+    object_type, object_id = _audit_target(purpose, subject_id, audit_object, summary)
+    audit.record(session, actor, "reservation.hold", object_type, object_id, summary)
     return reservation
 
 
@@ -128,7 +159,8 @@ def release(session: Session, actor: Actor, reservation: Reservation, reason: st
         raise
 
 
-def give_back(session: Session, actor: Actor, reservation: Reservation, reason: str) -> Reservation:
+def give_back(session: Session, actor: Actor, reservation: Reservation, reason: str, *,
+              audit_object: AuditObject | None = None) -> Reservation:
     """`release` inside the caller's transaction (flushes; the caller commits)."""
     actor.require(PURPOSE_PERMISSION[reservation.purpose])
     current = _locked(session, reservation.id)
@@ -144,8 +176,9 @@ def give_back(session: Session, actor: Actor, reservation: Reservation, reason: 
     ), actor.person_id)
     current.status, current.closed_at = "released", utcnow()
     current.close_transaction_id = posted.transaction_id
-    audit.record(session, actor, "reservation.release", current.purpose, current.subject_id,
-                 {"reservation": current.id, "amount": str(amount), "reason": reason})
+    summary: dict[str, Any] = {"reservation": current.id, "amount": str(amount), "reason": reason}
+    object_type, object_id = _audit_target(current.purpose, current.subject_id, audit_object, summary)
+    audit.record(session, actor, "reservation.release", object_type, object_id, summary)
     return current
 
 
@@ -161,6 +194,11 @@ def payable_code(person_id: int, currency: str) -> str:
     return f"payable:person:{person_id}:{currency}"
 
 
+def organisation_payable_code(organisation_id: int, currency: str) -> str:
+    """What the cooperative owes an organisation (a grantee) in `currency`."""
+    return f"payable:organisation:{organisation_id}:{currency}"
+
+
 def borne_code(jurisdiction_code: str) -> str:
     return f"member:{jurisdiction_code}:borne"
 
@@ -170,10 +208,14 @@ def clearing_code(currency: str) -> str:
 
 
 def consume(
-    session: Session, actor: Actor, reservation: Reservation, payee_person_id: int, payable: Money,
-    idempotency_key: str, memo: str,
+    session: Session, actor: Actor, reservation: Reservation, payee_person_id: int | None, payable: Money,
+    idempotency_key: str, memo: str, *, payee_organisation_id: int | None = None,
+    audit_object: AuditObject | None = None,
 ) -> journal.Posted:
     """Turn a held reservation into a payable to a person (flushes; the caller commits).
+
+    The payee is the person `payee_person_id`, or, when that is None, the organisation
+    `payee_organisation_id` (account `payable:organisation:<id>:<CUR>`); exactly one is given.
 
     One transaction (see docs/ledger.md, "Payouts"): the reserved amount leaves the pool's
     reserved account; the payee's payable is credited with `payable` in its own currency,
@@ -186,6 +228,10 @@ def consume(
     trigger a payout (the review rule, for bounties). Repeating the same `idempotency_key`
     returns the first transaction and changes nothing; a held reservation is needed otherwise.
     """
+    if (payee_person_id is None) == (payee_organisation_id is None):
+        raise InvalidInput("payee", "a payable goes to exactly one person or organisation")
+    payee = (payable_code(payee_person_id, payable.currency) if payee_person_id is not None
+             else organisation_payable_code(payee_organisation_id or 0, payable.currency))
     current = _locked(session, reservation.id)
     if current.status == "consumed" and current.close_transaction_id is not None:
         key = session.execute(
@@ -203,7 +249,7 @@ def consume(
     if payable.currency == reserved.currency:
         if payable != reserved:
             raise InvalidInput("amount", f"{payable} is not the {reserved} reserved")
-        entries.append(EntryDraft(payable_code(payee_person_id, payable.currency), -payable))
+        entries.append(EntryDraft(payee, -payable))
     else:
         if (current.original_currency, current.original_minor) != (payable.currency, payable.minor):
             raise InvalidInput("amount", f"{payable} is not the amount the reservation of "
@@ -212,30 +258,36 @@ def consume(
         entries += [
             EntryDraft(clearing_code(reserved.currency), -reserved, rate_id, -payable),
             EntryDraft(clearing_code(payable.currency), payable, rate_id, reserved),
-            EntryDraft(payable_code(payee_person_id, payable.currency), -payable),
+            EntryDraft(payee, -payable),
         ]
     parts = funds.split_cost(session, reserved, pool.year)
     entries += [EntryDraft(borne_code(code), part) for code, part in parts.items() if part.minor]
     entries.append(EntryDraft(spent_code(pool), -reserved))
-    _ensure_payout_accounts(session, pool, payee_person_id, payable, reserved, parts)
+    _ensure_payout_accounts(session, pool, payee, payee_person_id, payee_organisation_id, payable,
+                            reserved, parts)
     posted = journal.post(session, TransactionDraft(
         kind="payable", memo=memo, entries=entries, idempotency_key=idempotency_key,
     ), actor.person_id)
     current.status, current.closed_at = "consumed", utcnow()
     current.close_transaction_id = posted.transaction_id
     session.flush()
-    audit.record(session, actor, "reservation.consume", current.purpose, current.subject_id,
-                 {"reservation": current.id, "amount": str(reserved), "payable": str(payable),
-                  "payee": payee_person_id, "transaction": posted.transaction_id,
-                  "borne": {code: part.amount_str() for code, part in parts.items()}})
+    summary: dict[str, Any] = {
+        "reservation": current.id, "amount": str(reserved), "payable": str(payable),
+        "payee": payee_person_id, "transaction": posted.transaction_id,
+        "borne": {code: part.amount_str() for code, part in parts.items()}}
+    if payee_organisation_id is not None:
+        summary["payee_organisation"] = payee_organisation_id
+    object_type, object_id = _audit_target(current.purpose, current.subject_id, audit_object, summary)
+    audit.record(session, actor, "reservation.consume", object_type, object_id, summary)
     return posted
 
 
-def _ensure_payout_accounts(session: Session, pool: Pool, person_id: int, payable: Money,
-                            reserved: Money, parts: dict[str, Money]) -> None:
-    journal.ensure_account(session, payable_code(person_id, payable.currency),
-                           f"Payable to person {person_id} ({payable.currency})", "liability",
-                           payable.currency, person_id=person_id)
+def _ensure_payout_accounts(session: Session, pool: Pool, payee: str, person_id: int | None,
+                            organisation_id: int | None, payable: Money, reserved: Money,
+                            parts: dict[str, Money]) -> None:
+    whom = f"person {person_id}" if person_id is not None else f"organisation {organisation_id}"
+    journal.ensure_account(session, payee, f"Payable to {whom} ({payable.currency})", "liability",
+                           payable.currency, person_id=person_id, organisation_id=organisation_id)
     if payable.currency != reserved.currency:
         for currency in (reserved.currency, payable.currency):
             journal.ensure_account(session, clearing_code(currency),
