@@ -71,6 +71,14 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_BROKER_URL": "",
     # Where Celery keeps job results; empty uses the broker URL (or nothing in eager mode).
     "CELERY_RESULT_BACKEND": "",
+    # Key that encrypts payee IBANs at rest: a Fernet key (32 url-safe base64 bytes), e.g. from
+    # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+    # Empty refuses to store bank details.
+    "BANK_DETAILS_KEY": "",
+    # The cooperative's paying account, written as the debtor of SEPA credit transfers.
+    "SEPA_DEBTOR_NAME": "",
+    "SEPA_DEBTOR_IBAN": "",
+    "SEPA_DEBTOR_BIC": "",
     # How many days back contribution hours may be logged (older dates are refused).
     "HOURS_BACKDATE_DAYS": 90,
     # Public pages kept per worker process for anonymous visitors (bounty.web.page_cache); 0 turns it off.
