@@ -37,9 +37,14 @@ class Permission(StrEnum):
     READ_EVERYTHING = "read_everything"
     READ_AUDIT_LOG = "read_audit_log"
     SEED_DATA = "seed_data"
+    # Claim an unlinked identity (a commit e-mail, a GitLab account) as one's own.
+    CLAIM_IDENTITY = "claim_identity"
+    # Link identities to people, confirm or decline claims, merge two person records.
+    MANAGE_IDENTITIES = "manage_identities"
 
 
-_CONTRIBUTOR = {Permission.VIEW_PUBLIC, Permission.CLAIM_BOUNTY, Permission.LOG_HOURS, Permission.NOMINATE}
+_CONTRIBUTOR = {Permission.VIEW_PUBLIC, Permission.CLAIM_BOUNTY, Permission.LOG_HOURS, Permission.NOMINATE,
+                Permission.CLAIM_IDENTITY}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.CONTRIBUTOR: frozenset(_CONTRIBUTOR),
@@ -50,7 +55,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PROGRAM_ADMIN: frozenset(
         _CONTRIBUTOR
         | {Permission.VIEW_EMBARGOED, Permission.MANAGE_BOUNTIES, Permission.MANAGE_FUNDS,
-           Permission.MANAGE_AWARDS, Permission.SEED_DATA}
+           Permission.MANAGE_AWARDS, Permission.SEED_DATA, Permission.MANAGE_IDENTITIES}
     ),
     Role.FINANCE: frozenset(_CONTRIBUTOR | {Permission.MANAGE_RATES, Permission.MANAGE_PAYOUTS}),
     Role.AWARDS_COMMITTEE: frozenset(_CONTRIBUTOR | {Permission.CAST_BINDING_VOTE}),

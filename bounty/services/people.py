@@ -5,6 +5,10 @@ their jurisdiction and organisation claims. Each sign-in (and each API call with
 token) copies those onto the `Person` with the matching Keycloak subject, so a role taken
 away in Keycloak is gone here at the next sign-in. Values the programme does not know (a
 jurisdiction other than EU, UK, CA, AU, a role outside DOMAIN.md) are ignored, not stored.
+
+A sign-in also links identities (docs/identities.md): the Keycloak account itself, and the
+e-mail address when Keycloak says it is verified (`email_verified`), so merged work under
+that address is credited to the person without waiting in the unlinked queue.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 from bounty.governance.permissions import known_roles
 from bounty.models import Identity, Jurisdiction, Organisation, Person, utcnow
 from bounty.models.people import JURISDICTION_CODES
-from bounty.services import audit
+from bounty.services import audit, identity_links
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput
 
@@ -72,7 +76,8 @@ class _Profile:
     """The claims this programme keeps, cleaned: what a Person should look like."""
 
     def __init__(self, subject: str, username: str, display_name: str, email: str | None,
-                 jurisdiction: str | None, organisation: str | None, roles: list[str]) -> None:
+                 jurisdiction: str | None, organisation: str | None, roles: list[str],
+                 email_verified: bool = False) -> None:
         self.subject = subject
         self.username = username
         self.display_name = display_name
@@ -80,6 +85,7 @@ class _Profile:
         self.jurisdiction = jurisdiction
         self.organisation = organisation
         self.roles = roles
+        self.email_verified = email_verified
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], roles: Iterable[str], jurisdiction_claim: str,
@@ -102,8 +108,11 @@ class _Profile:
         organisation = _text(claims.get(organisation_claim))
         if organisation is not None:
             organisation = organisation[:MAX_ORGANISATION]
+        # Keycloak sends a JSON boolean; some mappers send the string "true".
+        verified = claims.get("email_verified")
+        email_verified = verified is True or (isinstance(verified, str) and verified.lower() == "true")
         return cls(subject, username, display_name, email, jurisdiction, organisation,
-                   sorted(role.value for role in known_roles(roles)))
+                   sorted(role.value for role in known_roles(roles)), email_verified)
 
 
 def _text(value: Any) -> str | None:
@@ -155,6 +164,12 @@ def _apply(session: Session, profile: _Profile, signing_in: bool) -> Person:
     if signing_in:
         audit.record(session, actor, "person.sign_in", "person", person.id,
                      {"subject": profile.subject})
+    if created or signing_in or "email" in changes:
+        if not created:
+            # People made before sign-ins recorded identities (seeds, imports) get theirs now.
+            identity_links.ensure_keycloak_identity(session, actor, person, profile.subject)
+        if profile.email is not None and profile.email_verified:
+            identity_links.link_verified_email(session, actor, person, profile.email)
     return person
 
 

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
+from bounty.services import identity_queries
 from bounty.web import admin, bounties, dev_login, hooks, identities, public
 from bounty.web import auth as sign_in_views
 from bounty.web.markdown import render_markdown
@@ -130,6 +131,7 @@ def _layout_context() -> dict[str, Any]:
     return {
         "nav_can_review": actor.can(Permission.REVIEW_WORK),
         "nav_can_manage": actor.can(Permission.MANAGE_BOUNTIES),
+        "nav_can_manage_identities": identity_queries.can_see_queue(actor),
         "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
         "locales": LOCALES,
         "sign_in_url": _first_url("auth.login", "dev_login.login"),

@@ -7,7 +7,7 @@ import pytest
 from bounty.governance.permissions import GRANTS, Permission, Role, can, known_roles, permissions_of
 
 P = Permission
-CONTRIBUTOR = {P.VIEW_PUBLIC, P.CLAIM_BOUNTY, P.LOG_HOURS, P.NOMINATE}
+CONTRIBUTOR = {P.VIEW_PUBLIC, P.CLAIM_BOUNTY, P.LOG_HOURS, P.NOMINATE, P.CLAIM_IDENTITY}
 READ_ONLY = {P.VIEW_PUBLIC, P.VIEW_EMBARGOED, P.READ_EVERYTHING, P.READ_AUDIT_LOG}
 
 EXPECTED = {
@@ -15,7 +15,8 @@ EXPECTED = {
     Role.REVIEWER: CONTRIBUTOR | {P.REVIEW_WORK},
     Role.SECURITY_COUNCIL: CONTRIBUTOR | {P.REVIEW_WORK, P.VIEW_EMBARGOED, P.APPROVE_SECURITY_FIX},
     Role.PROGRAM_ADMIN: CONTRIBUTOR
-    | {P.VIEW_EMBARGOED, P.MANAGE_BOUNTIES, P.MANAGE_FUNDS, P.MANAGE_AWARDS, P.SEED_DATA},
+    | {P.VIEW_EMBARGOED, P.MANAGE_BOUNTIES, P.MANAGE_FUNDS, P.MANAGE_AWARDS, P.SEED_DATA,
+       P.MANAGE_IDENTITIES},
     Role.FINANCE: CONTRIBUTOR | {P.MANAGE_RATES, P.MANAGE_PAYOUTS},
     Role.AWARDS_COMMITTEE: CONTRIBUTOR | {P.CAST_BINDING_VOTE},
     Role.AUDITOR: READ_ONLY,
@@ -85,3 +86,8 @@ def test_review_and_binding_votes_belong_to_their_bodies_only() -> None:
     assert {r for r in Role if can([r.value], P.APPROVE_SECURITY_FIX)} == {Role.SECURITY_COUNCIL}
     assert {r for r in Role if can([r.value], P.CAST_BINDING_VOTE)} == {Role.AWARDS_COMMITTEE}
     assert {r for r in Role if can([r.value], P.MANAGE_PAYOUTS)} == {Role.FINANCE}
+
+
+def test_only_program_admins_manage_identities_and_the_auditor_claims_none() -> None:
+    assert {r for r in Role if can([r.value], P.MANAGE_IDENTITIES)} == {Role.PROGRAM_ADMIN}
+    assert {r for r in Role if can([r.value], P.CLAIM_IDENTITY)} == set(Role) - {Role.AUDITOR}

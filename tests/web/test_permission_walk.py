@@ -34,7 +34,7 @@ from werkzeug.test import TestResponse
 
 from bounty import create_app
 from bounty.governance.permissions import Role
-from bounty.models import Person
+from bounty.models import Identity, Person, utcnow
 from tests import workflow_factories as wf
 from tests.fakes.keycloak import (  # noqa: F401 - fixtures
     KeycloakFake,
@@ -77,6 +77,10 @@ TARGETS: dict[str, str] = {
     "cancel_html": "open", "cancel_api": "open",
 }
 READ_TARGETS = ("open", "draft", "claimed", "submitted", "embargoed", "embargoed_claimed")
+# Unlinked identities of the walk, by purpose, and whether the claimant has claimed it.
+IDENTITY_TARGETS: dict[str, bool] = {"link": False, "confirm": True, "decline": True, "withdraw": True}
+# An unlinked commit e-mail every viewer that may claim identities claims for themselves.
+CLAIMABLE_EMAIL = "walk-claim@example.net"
 
 # Answer classes: a status code, or where a redirect goes.
 SIGN_IN = "sign-in"        # 302 to /login (or /dev/login) with ?next= this page (none for a POST)
@@ -121,6 +125,8 @@ class Case:
     args: Mapping[str, str] = field(default_factory=dict)
     # Signing in or out replaces the session: such requests get a freshly signed-in client.
     ends_session: bool = False
+    # The seeded identity filling `<identity_id>` (see IDENTITY_TARGETS).
+    identity: str | None = None
 
 
 def bounty_json(title: str) -> dict[str, Any]:
@@ -194,6 +200,21 @@ EXPECTED: dict[str, list[Case]] = {
                                        body=lambda s: {"merge_request_urls": [wf.MERGE_REQUEST]})],
     "api_bounties.review_claim": [Case("POST", api(REVIEWERS, "201"), target="review_api",
                                        body=lambda s: {"verdict": "approve", "comment": "Looks good."})],
+    # The unlinked queue: program admins act on it, the auditor reads it.
+    "identities.queue": [Case("GET", page(ADMINS | {"auditor"}, "200"))],
+    "identities.link": [Case("POST", page(ADMINS, REDIRECT), identity="link",
+                             body=lambda s: {"username": username_of(CLAIMANT)})],
+    "identities.confirm": [Case("POST", page(ADMINS, REDIRECT), identity="confirm", body=lambda s: {})],
+    "identities.decline": [Case("POST", page(ADMINS, REDIRECT), identity="decline",
+                                body=lambda s: {"reason": "Not theirs."})],
+    # A person's own identities: everyone signed in reads theirs; all but the auditor claim.
+    "identities.mine": [Case("GET", page(SIGNED_IN, "200"))],
+    "identities.claim": [Case("POST", page(CLAIMERS, REDIRECT),
+                              body=lambda s: {"kind": "email", "value": CLAIMABLE_EMAIL})],
+    # Only whoever made a claim withdraws it.
+    "identities.withdraw": [Case("POST", page({CLAIMANT}, REDIRECT), identity="withdraw", body=lambda s: {})],
+    # GitLab's webhook: without the shared secret in X-Gitlab-Token, nobody gets anywhere.
+    "hooks.gitlab": [Case("POST", everyone("401"), body=lambda s: {})],
 }
 
 AUTOMATIC_METHODS = frozenset({"HEAD", "OPTIONS"})
@@ -209,6 +230,7 @@ class Seeded:
     ids: dict[str, int]
     titles: dict[str, str]
     demo_persona: int
+    identities: dict[str, int] = field(default_factory=dict)
 
     def hidden_from(self, viewer: str) -> list[str]:
         """Titles `viewer` must never be shown."""
@@ -246,8 +268,17 @@ def seed(session: Session) -> Seeded:
         title = f"{target} walk bounty"
         ids[target] = builders[kind](session, title=title).id
         titles[target] = title
+    identities = {}
+    for purpose, claimed in {**IDENTITY_TARGETS, "claimable": False}.items():
+        value = CLAIMABLE_EMAIL if purpose == "claimable" else f"walk-{purpose}@example.net"
+        identity = Identity(kind="email", value=value, label=f"Walk {purpose}", first_seen_at=utcnow(),
+                            claimed_by_id=claimant.person_id if claimed else None,
+                            claimed_at=utcnow() if claimed else None)
+        session.add(identity)
+        session.flush()
+        identities[purpose] = identity.id
     session.commit()  # on SQLite the session's open transaction would hold the file lock
-    return Seeded(ids, titles, persona.id)
+    return Seeded(ids, titles, persona.id, identities)
 
 
 # ------------------------------------------------------------------------------ the walk
@@ -341,6 +372,9 @@ class Walker:
         if "bounty_id" in rule.arguments:
             assert case.target, f"{rule.endpoint} needs a target bounty"
             values["bounty_id"] = str(self.seeded.ids[case.target])
+        if "identity_id" in rule.arguments:
+            assert case.identity, f"{rule.endpoint} needs a target identity"
+            values["identity_id"] = str(self.seeded.identities[case.identity])
         adapter = self.app.url_map.bind("localhost")
         return adapter.build(rule.endpoint, values, method=case.method)
 
@@ -442,6 +476,7 @@ def test_the_table_names_every_role_and_every_route(keycloak: KeycloakFake, tmp_
         rule.endpoint for rule in plain.url_map.iter_rules()} == {
         "dev_login.login", "dev_login.login_post", "dev_login.logout"}
     assert {case.target for cases in EXPECTED.values() for case in cases} - {None} <= set(TARGETS)
+    assert {case.identity for cases in EXPECTED.values() for case in cases} - {None} <= set(IDENTITY_TARGETS)
     for app in (plain, demo):
         app.extensions["bounty.db"].engine.dispose()
 
