@@ -27,7 +27,7 @@ from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
 from bounty.services import identity_queries
-from bounty.web import admin, bounties, dev_login, hooks, identities, public
+from bounty.web import admin, bounties, dev_login, finance, grants, hooks, hours, identities, public
 from bounty.web import auth as sign_in_views
 from bounty.web.markdown import render_markdown
 
@@ -55,6 +55,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bounties.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(identities.bp)
+    app.register_blueprint(hours.bp)
+    app.register_blueprint(grants.bp)
+    app.register_blueprint(finance.bp)
     app.register_blueprint(hooks.bp)
     if app.config["DEMO_LOGIN"]:
         # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).

@@ -1,0 +1,7 @@
+"""The hours pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("hours", __name__)
