@@ -2,19 +2,23 @@
 
 Everything goes through the services (create, publish, claim, submit, review), so a bounty
 built here has its reservation, its ledger lines and its audit timeline, like a real one.
+Merged work is the exception: `merged_work` writes the rows a GitLab sync would (a merged
+merge request and its commits with their DCO verdicts), since approval needs them.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bounty.ledger import Money
-from bounty.models import Bounty, Claim, Person, Pool, utcnow
+from bounty.models import Bounty, Claim, MergeRequest, MergeRequestCommit, Person, Pool, utcnow
 from bounty.services import bounties, claims, funds
 from bounty.services.actors import SYSTEM, Actor
 from bounty.services.bounties import BountyInput
@@ -23,6 +27,7 @@ from bounty.services.seed import seed_reference
 
 GITLAB = "https://gitlab.example.org"
 MERGE_REQUEST = f"{GITLAB}/cloudstack/cloudstack/-/merge_requests/101"
+MISSING_SIGN_OFF = "The sign-off is missing."
 
 
 def reference(session: Session) -> Pool:
@@ -124,9 +129,58 @@ def claimed_bounty(session: Session, claimant: Actor | None = None, *, now: date
     return Work(bounty, claim, claimant)
 
 
+def merged_work(session: Session, url: str = MERGE_REQUEST, *, person_id: int | None = None,
+                dco_ok: bool | None = True, merged: bool = True, title: str = "Fix the health checks",
+                description: str = "", failing_reasons: Iterable[str] = (MISSING_SIGN_OFF,),
+                author: str = "carla") -> MergeRequest:
+    """The merge request at `url` as a GitLab sync stores it (commits), made when missing.
+
+    DCO-clean by default: one signed-off commit. `dco_ok=False` adds a failing commit per
+    reason of `failing_reasons`; `dco_ok=None` leaves it unchecked. `person_id` credits it.
+    """
+    found = session.execute(select(MergeRequest).where(MergeRequest.web_url == url)).scalar_one_or_none()
+    if found is not None:
+        return found
+    path = urlsplit(url).path
+    project_path, _sep, iid = path.strip("/").partition("/-/merge_requests/")
+    now = utcnow()
+    merge_request = MergeRequest(
+        gitlab_project_id=zlib.crc32(project_path.encode()) & 0x7FFFFFFF, project_path=project_path,
+        iid=int(iid.strip("/")), title=title, description=description, web_url=url,
+        author_username=author, person_id=person_id,
+        merged_at=now - timedelta(hours=1) if merged else None, gitlab_updated_at=now,
+        is_dco_ok=dco_ok, synced_at=now, head_sha=None,
+    )
+    session.add(merge_request)
+    session.flush()
+    email = f"{author}@example.org"
+    good = MergeRequestCommit(
+        merge_request_id=merge_request.id, position=0, sha=f"{merge_request.id:08x}" + "a" * 32,
+        author_name=author.title(), author_email=email, committer_name=author.title(),
+        committer_email=email, message=f"{title}\n\nSigned-off-by: {author.title()} <{email}>",
+        authored_at=now, is_dco_ok=True, dco_reason="", dco_exempt=None)
+    session.add(good)
+    if dco_ok is False:
+        for position, reason in enumerate(failing_reasons, start=1):
+            session.add(MergeRequestCommit(
+                merge_request_id=merge_request.id, position=position,
+                sha=f"{merge_request.id:08x}{position:08x}" + "b" * 24, author_name=author.title(),
+                author_email=email, committer_name=author.title(), committer_email=email,
+                message="Unsigned change", authored_at=now, is_dco_ok=False, dco_reason=reason,
+                dco_exempt=None))
+    merge_request.head_sha = good.sha
+    session.commit()
+    return merge_request
+
+
 def submitted_bounty(session: Session, claimant: Actor | None = None, *,
-                     urls: list[str] | None = None, **overrides: object) -> Work:
+                     urls: list[str] | None = None, synced: bool = True, **overrides: object) -> Work:
+    """Claimed, then submitted with `urls` (default: MERGE_REQUEST); with `synced` each merge
+    request is first stored as merged, DCO-clean work (unless already there), as approval needs."""
     work = claimed_bounty(session, claimant, **overrides)
+    if synced:
+        for url in urls or [MERGE_REQUEST]:
+            merged_work(session, url, person_id=work.claimant.person_id)
     claim = claims.submit_claim(session, work.claimant, work.bounty.id, urls or [MERGE_REQUEST],
                                 gitlab_base_url=GITLAB)
     session.refresh(work.bounty)

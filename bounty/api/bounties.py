@@ -32,7 +32,7 @@ from bounty.api.schemas import (
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.models import Claim, Person, Review
-from bounty.services import bounties, bounty_queries, claims
+from bounty.services import bounties, bounty_queries, claims, submissions
 from bounty.services.actors import Actor
 from bounty.services.bounties import BountyInput
 
@@ -71,7 +71,7 @@ def bounty_out(detail: bounty_queries.BountyDetail) -> dict[str, Any]:
     claim = None
     if detail.claim is not None:
         claim = {**_claim_fields(detail.claim), "bounty_id": bounty.id,
-                 "links": [{"url": link.url, "dco_status": link.dco_status} for link in detail.links]}
+                 "links": _links(detail.claim.id)}
     return {
         "id": bounty.id, "title": bounty.title, "description": bounty.description,
         "status": row.status, "category_code": row.category_code, "category_name": row.category_name,
@@ -120,8 +120,16 @@ def _claim_out(claim: Claim) -> dict[str, Any]:
             "submitted_at": claim.submitted_at, "decided_at": claim.decided_at,
             "remediation_due_at": claim.remediation_due_at,
             "remediation_breached_at": claim.remediation_breached_at,
-            "links": [{"url": link.url, "dco_status": bounty_queries.DCO_NOT_CHECKED}
-                      for link in claim.links]}
+            "links": _links(claim.id)}
+
+
+def _links(claim_id: int) -> list[dict[str, Any]]:
+    """The claim's merge requests with their verdicts (the caller may see the claim)."""
+    return [{"url": work.url, "dco_status": work.dco_status, "merge_request": work.reference,
+             "title": work.title, "merged_at": work.merged_at, "synced": work.problem != "unsynced",
+             "approvable": work.problem is None,
+             "failing_commits": [{"sha": c.sha, "reason": c.reason} for c in work.failing_commits]}
+            for work in submissions.linked_work(db.session, claim_id)]
 
 
 def _review_out(review: Review) -> dict[str, Any]:

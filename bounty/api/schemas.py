@@ -19,6 +19,7 @@ from bounty.models.bounties import BOUNTY_STATUSES, CLAIM_STATUSES, REVIEW_VERDI
 from bounty.services.bounties import DEFAULT_CLAIM_HOURS, MAX_CLAIM_HOURS, MAX_DESCRIPTION
 from bounty.services.bounty_queries import MAX_PER_PAGE, SORTS
 from bounty.services.claims import MAX_COMMENT, MAX_LINKS
+from bounty.services.submissions import DCO_NOT_CHECKED, DCO_SIGNED, DCO_UNSIGNED
 
 CURRENCIES = tuple(sorted(CURRENCY_DIGITS))
 DEFAULT_PER_PAGE, MAX_PAGE = 25, 10_000
@@ -26,6 +27,7 @@ DEFAULT_PER_PAGE, MAX_PAGE = 25, 10_000
 MAX_ID = 2**31 - 1
 # A decimal amount: digits, then an optional fraction; the currency decides how many decimals.
 AMOUNT_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
+DCO_STATUSES = (DCO_SIGNED, DCO_UNSIGNED, DCO_NOT_CHECKED)
 
 
 class Text(fields.String):
@@ -164,11 +166,32 @@ class BountyListOut(Schema):
     per_page = fields.Integer(required=True)
 
 
+class FailingCommitOut(Schema):
+    """A commit that fails the DCO sign-off check, with the reason text."""
+
+    sha = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 class ClaimLinkOut(Schema):
-    """A merge request linked to a claim, and the state of its DCO sign-off check."""
+    """A merge request linked to a claim, as last synced from GitLab, and its DCO verdict.
+
+    An approval is refused unless every linked merge request is synced, merged and DCO-clean
+    (`approvable`).
+    """
 
     url = fields.String(required=True)
-    dco_status = fields.String(required=True)
+    dco_status = fields.String(required=True, validate=validate.OneOf(DCO_STATUSES),
+                               metadata={"description": "signed: every commit signs off; unsigned: "
+                                                        "a commit fails; not yet checked: not synced "
+                                                        "or no verdict yet"})
+    merge_request = fields.String(allow_none=True,
+                                  metadata={"description": "group/project!iid, once synced from GitLab"})
+    title = fields.String(allow_none=True)
+    merged_at = fields.DateTime(allow_none=True)
+    synced = fields.Boolean(required=True)
+    approvable = fields.Boolean(required=True)
+    failing_commits = fields.List(fields.Nested(FailingCommitOut), required=True)
 
 
 class ClaimOut(Schema):

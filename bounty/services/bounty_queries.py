@@ -45,7 +45,6 @@ from bounty.services.errors import InvalidInput, NotFound, PermissionDenied
 
 SORTS = ("newest", "amount_desc", "amount_asc", "title")
 MAX_PER_PAGE = 100
-DCO_NOT_CHECKED = "not yet checked"
 PAYOUT_KIND = "payable"
 
 
@@ -104,8 +103,9 @@ class ClaimView:
 
 @dataclass(frozen=True)
 class LinkView:
+    """A merge request linked to a claim; `submissions.linked_work` adds what GitLab says of it."""
+
     url: str
-    dco_status: str = DCO_NOT_CHECKED
 
 
 @dataclass(frozen=True)

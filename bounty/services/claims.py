@@ -14,12 +14,17 @@ Rules chosen here (DOMAIN.md, "Bounties"):
   `remediation_breached_at` is set to the moment the clock ran out and one audit event
   records it (by `expire_claims`, a late submission or the lapse, whichever comes first).
   The claim itself runs on to its own limit: the security council decides what follows.
-- Only the claimant submits, with merge-request URLs of the cooperative's GitLab.
+- Only the claimant submits, with merge-request URLs of the cooperative's GitLab; the sync
+  also submits for them when their merged work references the bounty's issue
+  (`bounty.services.submissions`, which owns the submission step and the breach record).
 - Reviews follow `bounty.governance.reviews`: approval needs 2 approvals from 2
   jurisdictions, none the claimant's, plus the security council for security fixes. A
   reject (which needs a comment) by any eligible reviewer rejects the claim and reopens the
   bounty; its reserve stays held for the next claim. On approval the reserve becomes a
   payable to the claimant (`reservations.consume`, docs/ledger.md "Payouts").
+- An approve vote is refused (Conflict, naming the merge request and the reason) unless
+  every merge request linked to the claim is synced from GitLab, merged and DCO-clean
+  (`submissions.check_approvable`); a reject is always possible.
 """
 
 from __future__ import annotations
@@ -35,8 +40,8 @@ from sqlalchemy.orm import Session
 from bounty.governance.permissions import Permission, can
 from bounty.governance.reviews import APPROVED, REJECTED, VERDICTS, ReviewVote, review_outcome
 from bounty.ledger import Money
-from bounty.models import Bounty, BountyCategory, Claim, ClaimLink, Person, Review, utcnow
-from bounty.services import audit, bounty_queries, reservations
+from bounty.models import Bounty, BountyCategory, Claim, Person, Review, utcnow
+from bounty.services import audit, bounty_queries, reservations, submissions
 from bounty.services.actors import Actor
 from bounty.services.bounties import lock_bounty
 from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -59,20 +64,8 @@ def _visible_or_404(session: Session, actor: Actor, bounty_id: int, now: datetim
         raise NotFound(f"no bounty {bounty_id}")
 
 
-def _record_breach(session: Session, actor: Actor, bounty: Bounty, claim: Claim, now: datetime) -> None:
-    """Record once that an unsubmitted claim ran past its remediation clock."""
-    due = claim.remediation_due_at
-    if (due is None or claim.remediation_breached_at is not None or claim.status != "active"
-            or due > now):
-        return
-    claim.remediation_breached_at = due
-    session.flush()
-    audit.record(session, actor, "claim.remediation_breach", "bounty", bounty.id,
-                 {"claim": claim.id, "person": claim.person_id, "due_at": due})
-
-
 def _lapse(session: Session, actor: Actor, bounty: Bounty, claim: Claim, now: datetime) -> None:
-    _record_breach(session, actor, bounty, claim, now)
+    submissions.record_breach(session, actor, bounty, claim, now)
     claim.status, claim.decided_at = "lapsed", claim.expires_at
     if bounty.status == "claimed":
         bounty.status = "open"
@@ -188,13 +181,7 @@ def submit_claim(session: Session, actor: Actor, bounty_id: int, merge_request_u
             raise PermissionDenied("only the claimant submits work for this bounty")
         if claim.status != "active":
             raise Conflict("the work for this claim was already submitted")
-        _record_breach(session, actor, bounty, claim, now)
-        session.add_all(ClaimLink(claim_id=claim.id, url=url) for url in urls)
-        claim.status, claim.submitted_at = "submitted", now
-        bounty.status = "submitted"
-        session.flush()
-        audit.record(session, actor, "claim.submit", "bounty", bounty_id,
-                     {"claim": claim.id, "merge_requests": urls})
+        submissions.mark_submitted(session, actor, bounty, claim, urls, now)
         session.commit()
         return claim
     except BaseException:
@@ -226,6 +213,10 @@ def review_claim(session: Session, actor: Actor, bounty_id: int, verdict: str, c
             raise PermissionDenied("nobody reviews their own claim")
         if any(review.reviewer_id == reviewer_id for review in claim.reviews):
             raise Conflict("you have already reviewed this claim")
+        if verdict == "approve":
+            # The vote itself is refused, not only the decisive one: an approval recorded
+            # before the merged work is clean would approve work nobody saw clean.
+            submissions.check_approvable(session, claim)
         reviewer = session.get(Person, reviewer_id)
         if reviewer is None or reviewer.jurisdiction_code is None:
             raise PermissionDenied("a reviewer needs a jurisdiction on record")
@@ -306,7 +297,7 @@ def expire_claims(session: Session, actor: Actor, now: datetime | None = None) -
                 _lapse(session, actor, bounty, claim, now)
                 lapsed += 1
             else:
-                _record_breach(session, actor, bounty, claim, now)
+                submissions.record_breach(session, actor, bounty, claim, now)
         session.commit()
         return lapsed
     except BaseException:

@@ -12,6 +12,10 @@ an open, claimed or submitted bounty holds a reservation (`reservations.reserve`
 the amount converted to EUR by `fx.to_eur` on the day the demo is seeded); a cancelled one
 was reserved and then released (`reservations.release`); a draft holds nothing.
 
+A submitted bounty's merge request is stored as a GitLab sync would store it: merged,
+credited to the claimant, referencing the bounty's issue, one commit signed off by the
+claimant (DCO-clean), so the demo's reviewers can approve it (approval needs that).
+
 Band rule: a bounty may be in any currency, and its amount must lie inside its
 category's band (kept in GBP) when both are expressed in EUR at the rates in force on the
 day of seeding. A demo file that breaks it is refused, naming the bounty.
@@ -19,6 +23,7 @@ day of seeding. A demo file that breaks it is refused, naming the bounty.
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -38,6 +43,8 @@ from bounty.models import (
     HoursEntry,
     Identity,
     Jurisdiction,
+    MergeRequest,
+    MergeRequestCommit,
     Organisation,
     Person,
     Pool,
@@ -243,10 +250,43 @@ def _claim(session: Session, actor: Actor, bounty: Bounty, category: BountyCateg
                  {"claim": claim.id, "person": claimant.username, "expires_at": claim.expires_at,
                   "remediation_due_at": claim.remediation_due_at})
     if submitted:
-        session.add(ClaimLink(claim_id=claim.id, url=table["merge_request"]))
+        merged = _merge_request(session, bounty, table["merge_request"], claimant, claimed_at)
+        session.add(ClaimLink(claim_id=claim.id, url=table["merge_request"], merge_request_id=merged.id))
         session.flush()
         audit.record(session, actor, "claim.submit", "bounty", bounty.id,
                      {"claim": claim.id, "merge_request": table["merge_request"]})
+
+
+def _merge_request(session: Session, bounty: Bounty, url: str, author: Person,
+                   claimed_at: datetime) -> MergeRequest:
+    """The merged, DCO-clean merge request at `url` by `author`, as a sync stores it."""
+    found = _one(session, MergeRequest, web_url=url)
+    if found is not None:
+        return found
+    project_path, _sep, iid = url[len(DEMO_GITLAB):].partition("/-/merge_requests/")
+    merged_at = claimed_at + timedelta(hours=1)
+    author_identity = _one(session, Identity, kind="email", value=author.email.lower())
+    closes = f"\n\nCloses #{bounty.gitlab_issue_iid}" if bounty.gitlab_issue_iid else ""
+    merge_request = MergeRequest(
+        # A fictional project id, the same on every run.
+        gitlab_project_id=zlib.crc32(project_path.encode()) & 0x7FFFFFFF, project_path=project_path,
+        iid=int(iid.strip("/")), title=bounty.title[:500], description=f"{bounty.description}{closes}",
+        web_url=url, author_username=author.username,
+        author_identity_id=author_identity.id if author_identity else None, person_id=author.id,
+        merged_at=merged_at, gitlab_updated_at=merged_at, is_dco_ok=True, synced_at=merged_at,
+    )
+    session.add(merge_request)
+    session.flush()
+    sha = f"{zlib.crc32(url.encode()):08x}" * 5
+    session.add(MergeRequestCommit(
+        merge_request_id=merge_request.id, position=0, sha=sha, author_name=author.display_name,
+        author_email=author.email, committer_name=author.display_name, committer_email=author.email,
+        message=f"{bounty.title}\n\nSigned-off-by: {author.display_name} <{author.email}>",
+        authored_at=merged_at, is_dco_ok=True, dco_reason="", dco_exempt=None,
+    ))
+    merge_request.head_sha = sha
+    session.flush()
+    return merge_request
 
 
 def _seed_bounty(session: Session, actor: Actor, table: dict[str, Any], context: dict[str, Any],

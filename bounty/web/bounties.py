@@ -4,8 +4,10 @@ forms, the reviewers' queue and a contributor's own work.
 Views parse the request, call `bounty_queries` (which alone decides what a viewer may see,
 embargo included) or a workflow service (which re-checks permissions and owns the
 transaction), and render. A service's refusal comes back as the same page with the message
-next to the field: 400 for bad input, 409 when the bounty is already claimed, 403 when the
-viewer may not act, 404 when the bounty is not there for this viewer.
+next to the field: 400 for bad input, 409 when the bounty is already claimed (or an approval
+meets merged work that is not DCO-clean), 403 when the viewer may not act, 404 when the
+bounty is not there for this viewer. The page shows each linked merge request's verdict from
+the synced merged work (`submissions.linked_work`), failing commits with their reason text.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_currency
+from flask_babel import format_currency, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -28,9 +30,9 @@ from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.ledger import InsufficientFunds, LedgerError, MissingRate, Money
 from bounty.models import AuditEvent, Bounty, Person
-from bounty.services import bounty_queries, claims
+from bounty.services import bounty_queries, claims, submissions
 from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput, NotFound, PermissionDenied
-from bounty.web import forms
+from bounty.web import forms, page_cache
 from bounty.web.forms import ActionForm, CancelForm, FilterForm, ReviewForm, SubmitForm, attach_service_error
 
 bp = Blueprint("bounties", __name__)
@@ -56,6 +58,7 @@ EVENT_LABELS = {
     "claim.lapse": _l("Claim lapsed"),
     "claim.withdraw": _l("Claim withdrawn"),
     "claim.remediation_breach": _l("Security-fix clock breached"),
+    "claim.link": _l("Merge request linked"),
 }
 LEDGER_KIND_LABELS = {"payable": _l("Payable"), "reversal": _l("Reversal"), "payment": _l("Payment")}
 DCO_LABELS = {"not yet checked": _l("not yet checked"), "signed": _l("signed off"),
@@ -83,6 +86,30 @@ def dco_label(status: str) -> str:
 
 
 @bp.app_template_global()
+def work_problem(work: submissions.LinkedWork) -> str:
+    """Why a linked merge request blocks an approval, in the reader's language ("" when it does not)."""
+    name = work.name
+    if work.problem == "unsynced":
+        return _("Merge request %(mr)s is not yet synced from GitLab.", mr=name)
+    if work.problem == "unmerged":
+        return _("Merge request %(mr)s is not merged.", mr=name)
+    if work.problem == "unchecked":
+        return _("Merge request %(mr)s has not been checked for the DCO yet.", mr=name)
+    if work.problem != "dco":
+        return ""
+    if not work.failing_commits:
+        return _("Merge request %(mr)s fails the DCO check.", mr=name)
+    first = work.failing_commits[0]
+    text = _("Merge request %(mr)s fails the DCO check: commit %(sha)s: %(reason)s", mr=name,
+             sha=first.short_sha, reason=first.reason)
+    more = len(work.failing_commits) - 1
+    if more:
+        text += " " + ngettext("(and %(num)d more failing commit)", "(and %(num)d more failing commits)",
+                               more)
+    return text
+
+
+@bp.app_template_global()
 def event_label(action: str) -> str:
     return str(EVENT_LABELS.get(action, action))
 
@@ -99,6 +126,7 @@ def page_url(number: int) -> str:
 
 
 @bp.get("/bounties")
+@page_cache.public_page
 def board() -> ResponseReturnValue:
     """Bounties the viewer may see, filtered, sorted and a page at a time."""
     session = db.session
@@ -171,8 +199,9 @@ def detail_page(bounty_id: int, code: int = 200, general_errors: list[str] | Non
     }
     context.update(replacements)
     category = found.category
+    work = submissions.linked_work(db.session, found.claim.id) if found.claim is not None else []
     page = render_template(
-        "bounties/detail.html", d=found, general_errors=general_errors or [],
+        "bounties/detail.html", d=found, work=work, general_errors=general_errors or [],
         error_forms=list(replacements.values()), issue_url=_issue_url(found.bounty),
         band_low=Money(category.min_minor, category.band_currency),
         band_high=Money(category.max_minor, category.band_currency),
@@ -207,6 +236,10 @@ def act(bounty_id: int, form: FlaskForm, form_name: str, action: Callable[[], ob
         action()
     except AlreadyClaimed:
         message = _("Already claimed: someone else claimed this bounty first.")
+        return detail_page(bounty_id, 409, [message])
+    except submissions.MergeRequestNotReady as refusal:
+        message = _("Refused: an approval needs merged, DCO-clean work. %(problem)s",
+                    problem=work_problem(refusal.work))
         return detail_page(bounty_id, 409, [message])
     except PermissionDenied:
         abort(403)

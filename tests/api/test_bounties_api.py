@@ -337,13 +337,25 @@ def test_submit_and_two_jurisdictions_approve(client: FlaskClient, callers: Call
     assert submitted.status_code == 200, submitted.get_data(as_text=True)
     claim = submitted.get_json()
     assert claim["status"] == "submitted"
-    assert claim["links"] == [{"url": wf.MERGE_REQUEST, "dco_status": "not yet checked"}]
+    assert claim["links"] == [{"url": wf.MERGE_REQUEST, "dco_status": "not yet checked",
+                               "merge_request": None, "title": None, "merged_at": None, "synced": False,
+                               "approvable": False, "failing_commits": []}]
 
     _error(client.post(f"{API}/bounties/{bounty_id}/reviews", json={"verdict": "approve"},
                        headers=callers.contributor()), 403, "forbidden")
     no_reason = _error(client.post(f"{API}/bounties/{bounty_id}/reviews", json={"verdict": "reject"},
                                    headers=callers.reviewer("rev.eu", "EU")), 422, "invalid_input")
     assert list(no_reason["fields"]) == ["comment"]
+    # Approval needs the merge request synced from GitLab, merged and DCO-clean.
+    unsynced = _error(client.post(f"{API}/bounties/{bounty_id}/reviews", json={"verdict": "approve"},
+                                  headers=callers.reviewer("rev.eu", "EU")), 409, "conflict")
+    assert unsynced["message"] == f"merge request {wf.MERGE_REQUEST} is not yet synced from GitLab"
+    merge_request = wf.merged_work(session, wf.MERGE_REQUEST)
+    detail = client.get(f"{API}/bounties/{bounty_id}", headers=callers.contributor()).get_json()
+    [link] = detail["claim"]["links"]
+    assert link["dco_status"] == "signed" and link["merge_request"] == "cloudstack/cloudstack!101"
+    assert link["synced"] is True and link["approvable"] is True and link["failing_commits"] == []
+    assert link["title"] == merge_request.title and link["merged_at"] is not None
     first = client.post(f"{API}/bounties/{bounty_id}/reviews",
                         json={"verdict": "approve", "comment": "Good."},
                         headers=callers.reviewer("rev.eu", "EU"))
@@ -372,3 +384,22 @@ def test_submit_and_two_jurisdictions_approve(client: FlaskClient, callers: Call
         .where(Account.code.startswith("payable:person:"))
     ).all()
     assert payable == [(-100000, "GBP")]
+
+
+def test_a_failing_merge_request_shows_its_commits_and_refuses_approval(
+        client: FlaskClient, callers: Callers, session: Session, pool: Pool) -> None:
+    url = f"{wf.GITLAB}/cloudstack/cloudstack/-/merge_requests/202"
+    merge_request = wf.merged_work(session, url, dco_ok=False)
+    [failing] = [commit.sha for commit in merge_request.commits if not commit.is_dco_ok]
+    work = wf.submitted_bounty(session, urls=[url])
+    session.commit()
+
+    detail = client.get(f"{API}/bounties/{work.bounty.id}", headers=callers.contributor()).get_json()
+
+    [link] = detail["claim"]["links"]
+    assert link["dco_status"] == "unsigned" and link["approvable"] is False
+    assert link["failing_commits"] == [{"sha": failing, "reason": "The sign-off is missing."}]
+    refused = _error(client.post(f"{API}/bounties/{work.bounty.id}/reviews", json={"verdict": "approve"},
+                                 headers=callers.reviewer("rev.eu", "EU")), 409, "conflict")
+    assert refused["message"] == ("merge request cloudstack/cloudstack!202 fails the DCO check: "
+                                  f"commit {failing[:8]}: The sign-off is missing.")

@@ -1,6 +1,7 @@
 """The contributor's journey in a real browser, signed in through the OpenID provider:
-claim a bounty, submit a merge request, two reviewers of different jurisdictions approve,
-the bounty shows approved and the contributor's ledger shows the payable."""
+claim a bounty, submit a merge request (already synced from GitLab: merged, DCO-clean), two
+reviewers of different jurisdictions approve, the bounty shows approved and the contributor's
+ledger shows the payable."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def test_claim_submit_two_jurisdictions_approve_and_the_payable_is_on_record(
 ) -> None:
     wf.reference(db)
     bounty = wf.open_bounty(db, title=TITLE, amount="1000", currency="EUR")
+    # The merge request as the GitLab sync stored it: approval needs it merged and DCO-clean.
+    wf.merged_work(db, wf.MERGE_REQUEST, title="Probe custom health-check ports")
     db.commit()  # end the read transaction: SQLite would keep the site's writers waiting
     keycloak = live_site.keycloak
     carla = keycloak.add_user("carla", name="Carla Contributor", jurisdiction="EU")
@@ -61,8 +64,10 @@ def test_claim_submit_two_jurisdictions_approve_and_the_payable_is_on_record(
     contributor.fill("textarea[name=merge_request_urls]", wf.MERGE_REQUEST)
     contributor.get_by_role("button", name="Submit for review").click()
     expect(contributor.locator(".bounty-status")).to_contain_text("Submitted")
-    expect(contributor.get_by_text(wf.MERGE_REQUEST)).to_be_visible()
-    expect(contributor.get_by_text("Not yet checked")).to_be_visible()
+    expect(contributor.get_by_role("link", name="cloudstack/cloudstack!101")).to_have_attribute(
+        "href", wf.MERGE_REQUEST)
+    expect(contributor.get_by_text("Probe custom health-check ports")).to_be_visible()
+    expect(contributor.locator(".merged-work .dco-signed")).to_have_text("signed off")
     # The claimant is offered no review form.
     expect(contributor.get_by_role("button", name="Record my review")).to_have_count(0)
 

@@ -7,6 +7,7 @@ import re
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from bounty.services import submissions
 from tests import workflow_factories as wf
 from tests.web.test_bounty_board import demo_app, demo_person, settle, signed_in
 
@@ -53,10 +54,54 @@ def test_submitted_work_shows_links_dco_status_and_claim(demo_app: Flask, sessio
 
     assert '<span class="badge status-submitted">Submitted</span>' in html
     assert "<dd>Carla</dd>" in html  # the claimant
-    assert f'<a href="{wf.MERGE_REQUEST}" rel="nofollow noopener">' in html
-    assert "<td>not yet checked</td>" in html
+    assert f'<a href="{wf.MERGE_REQUEST}" rel="nofollow noopener">cloudstack/cloudstack!101</a>' in html
+    assert '<span class="mr-title">Fix the health checks</span>' in html
+    assert '<span class="badge dco-signed">signed off</span>' in html
+    assert "dco-failures" not in html and "approval-blocked" not in html
     assert "Work submitted" in html and "by Carla" in html
     assert "No review yet." in html
+
+
+def test_the_review_page_shows_failing_commits_and_unsynced_work(demo_app: Flask, session: Session) -> None:
+    failing_url = f"{wf.GITLAB}/cloudstack/cloudstack/-/merge_requests/102"
+    unsynced_url = f"{wf.GITLAB}/cloudstack/cloudstack/-/merge_requests/103"
+    reason = 'Expected "Carla <carla@example.org>", but got "Carla <c@example.org>".'
+    failing = wf.merged_work(session, failing_url, dco_ok=False, title="Tidy the probe",
+                             failing_reasons=(wf.MISSING_SIGN_OFF, reason))
+    work = wf.submitted_bounty(session, title="Checked fix", urls=[failing_url, unsynced_url], synced=False)
+    shas = [c.sha for c in failing.commits if not c.is_dco_ok]
+    settle(session)
+    reviewer = signed_in(demo_app, demo_person(session, "rita", ("contributor", "reviewer"), "UK"))
+
+    html = reviewer.get(f"/bounties/{work.bounty.id}").get_data(as_text=True)
+
+    work_section = html[html.index('id="work"'):html.index('id="reviews"')]
+    assert '<span class="badge dco-unsigned">not signed off</span>' in work_section
+    assert f'<li><code title="{shas[0]}">{shas[0][:8]}</code> The sign-off is missing.</li>' in work_section
+    assert f"<code title=\"{shas[1]}\">{shas[1][:8]}</code> Expected &#34;Carla" in work_section
+    assert f'<a href="{unsynced_url}" rel="nofollow noopener">{unsynced_url}</a>' in work_section
+    assert "not yet synced from GitLab" in work_section
+    assert '<span class="badge dco-not-yet-checked">not yet checked</span>' in work_section
+    assert "An approval is refused until every merge request is merged and DCO-clean:" in work_section
+    assert (f"Merge request cloudstack/cloudstack!102 fails the DCO check: commit {shas[0][:8]}: "
+            "The sign-off is missing. (and 1 more failing commit)") in work_section
+    assert f"Merge request {unsynced_url} is not yet synced from GitLab." in work_section
+    assert "Review the work" in html  # a reject is still possible
+
+
+def test_the_timeline_says_when_gitlab_submitted_the_work(demo_app: Flask, session: Session) -> None:
+    work = wf.claimed_bounty(session, title="Synced fix", gitlab_project_path="cloudstack/cloudstack",
+                             gitlab_issue_iid=9001)
+    merge_request = wf.merged_work(session, person_id=work.claimant.person_id, description="Closes #9001")
+    submissions.attach_merged_work(session, merge_request)
+    settle(session)
+    viewer = signed_in(demo_app, demo_person(session, "dora"))
+
+    html = viewer.get(f"/bounties/{work.bounty.id}").get_data(as_text=True)
+
+    timeline = html[html.index('id="timeline"'):]
+    assert "Work submitted" in timeline and "(from GitLab: cloudstack/cloudstack!101)" in timeline
+    assert '<span class="badge status-submitted">Submitted</span>' in html
 
 
 def test_a_security_fix_shows_its_clock(demo_app: Flask, session: Session) -> None:
@@ -136,6 +181,6 @@ def test_the_page_in_french(demo_app: Flask, session: Session) -> None:
     assert "1\u202f234,50\xa0€" in html
     assert "Chronologie" in html
     assert "Correction de bogue" in html
-    assert "pas encore vérifié" in html
+    assert '<span class="badge dco-signed">signé</span>' in html
     assert "Examiner le travail" in html
     assert re.search(r"<time datetime=\"[^\"]+\">\d+ nov\. 2026", html)

@@ -45,16 +45,28 @@ def test_claim_submit_review_to_approved(demo_app: Flask, session: Session) -> N
     assert 'name="merge_request_urls"' in page
     assert claims_of(session, bounty.id) == [("active", dora.id)]
 
+    docs = f"{wf.GITLAB}/cloudstack/docs/-/merge_requests/7"
+    wf.merged_work(session, wf.MERGE_REQUEST, person_id=dora.id)  # synced from GitLab already
     submitted = post_form(contributor, bounty.id, "submit",
-                          merge_request_urls=f"{wf.MERGE_REQUEST}\n\n{wf.GITLAB}/cloudstack/docs/-/merge_requests/7\n")
+                          merge_request_urls=f"{wf.MERGE_REQUEST}\n\n{docs}\n")
 
     assert submitted.status_code == 302
     page = contributor.get(f"/bounties/{bounty.id}").get_data(as_text=True)
     assert '<span class="badge status-submitted">Submitted</span>' in page
-    assert page.count("<td>not yet checked</td>") == 2
+    assert '<span class="badge dco-signed">signed off</span>' in page
+    assert '<span class="badge dco-not-yet-checked">not yet checked</span>' in page
+    assert "not yet synced from GitLab" in page
 
     eu = signed_in(demo_app, demo_person(session, "rev.eu", ("contributor", "reviewer"), "EU"))
     uk = signed_in(demo_app, demo_person(session, "rev.uk", ("contributor", "reviewer"), "UK"))
+    # The docs merge request is not synced yet: no approval.
+    refused = post_form(eu, bounty.id, "review", verdict="approve", comment="Tested on KVM.")
+    assert refused.status_code == 409
+    assert f"Merge request {docs} is not yet synced from GitLab." in refused.get_data(as_text=True)
+    assert session.execute(select(func.count(Review.id))).scalar_one() == 0
+    settle(session)
+    wf.merged_work(session, docs, person_id=dora.id)
+    settle(session)
     first = post_form(eu, bounty.id, "review", verdict="approve", comment="Tested on KVM.")
     assert first.status_code == 302
     page = eu.get(f"/bounties/{bounty.id}").get_data(as_text=True)
