@@ -145,7 +145,8 @@ def validate(settings: Mapping[str, Any]) -> None:
             isinstance(settings[key], list) and all(isinstance(item, str | int) for item in settings[key])
         ):
             raise ConfigError(f"BOUNTY_{key} must be a list (JSON or comma-separated), got {settings[key]!r}")
-    for key in ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES", "HOURS_BACKDATE_DAYS"):
+    positive = ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES", "HOURS_BACKDATE_DAYS")
+    for key in positive:
         value = settings[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"BOUNTY_{key} must be a positive whole number, got {value!r}")

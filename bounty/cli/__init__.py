@@ -8,7 +8,23 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from bounty import create_app
-from bounty.cli import audit, claims, db, dco, demo, fund, fx, gitlab, grants, hours, ledger, payouts, people, seed
+from bounty.cli import (
+    audit,
+    claims,
+    db,
+    dco,
+    demo,
+    finance,
+    fund,
+    fx,
+    gitlab,
+    grants,
+    hours,
+    ledger,
+    payouts,
+    people,
+    seed,
+)
 
 cli = FlaskGroup(
     create_app=create_app,
@@ -18,6 +34,6 @@ cli = FlaskGroup(
 )
 
 for command in (db.group, fund.group, fx.group, ledger.group, audit.group, claims.group, dco.group,
-                gitlab.group, grants.group, hours.group, payouts.group, people.group,
+                finance.group, gitlab.group, grants.group, hours.group, payouts.group, people.group,
                 seed.command, demo.command):
     cli.add_command(command)

@@ -21,6 +21,7 @@ from bounty.models.grants import GRANT_STATUSES
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput, NotFound
 from bounty.services.grants import PURPOSE
+
 # Who sees every grant: those who fund, pay, sign off or audit them.
 SEE_ALL = (Permission.MANAGE_FUNDS, Permission.MANAGE_PAYOUTS, Permission.REVIEW_WORK,
            Permission.READ_EVERYTHING)
