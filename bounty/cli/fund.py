@@ -1,23 +1,24 @@
-"""`bounty fund`: splitting an amount across the jurisdictions by share."""
+"""`bounty fund`: splitting an amount across the jurisdictions by share, and recording what
+members paid in."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import click
 from flask.cli import with_appcontext
 
-from bounty.cli.common import fail, refusals_exit_2
+from bounty.cli.common import fail, operator, refusals_exit_2
 from bounty.extensions import db
 from bounty.ledger import Money, parse_shares
 from bounty.services import funds
 
 
-@click.group("fund", help="The pooled fund: allocation by jurisdiction share.")
+@click.group("fund", help="The pooled fund: allocation by jurisdiction share, members' payments.")
 def group() -> None:
     pass
 
@@ -72,3 +73,27 @@ def _render(total: Money, shares: dict[str, Decimal], parts: dict[str, Money], f
     lines += [f"{c:<12} {s:>8} {a:>{width}}" for c, s, a in rows]
     lines.append(f"{'total':<12} {'1':>8} {total.amount_str():>{width}}")
     return "\n".join(lines)
+
+
+@group.command("record-payment", help=(
+    "Record money a member paid in against what it owes by its shares (the bank's "
+    "reference makes it idempotent: recording the same payment twice changes nothing)."
+))
+@click.option("--jurisdiction", required=True, help="EU, UK, CA or AU.")
+@click.option("--amount", required=True, help="Decimal amount, e.g. 2500000.")
+@click.option("--currency", default="EUR", show_default=True, help="ISO 4217 code of the payment.")
+@click.option("--on", "paid_on", required=True, help="The day the money arrived, YYYY-MM-DD.")
+@click.option("--reference", required=True, help="The bank's reference of the payment.")
+@with_appcontext
+@refusals_exit_2
+def record_payment(jurisdiction: str, amount: str, currency: str, paid_on: str, reference: str) -> None:
+    try:
+        day = date.fromisoformat(paid_on)
+    except ValueError:
+        fail(f"--on must be a date as YYYY-MM-DD, got {paid_on!r}")
+    payment = Money.parse(amount, currency.strip().upper())
+    posted = funds.record_member_payment(db.session, operator(), jurisdiction, payment, paid_on=day,
+                                         reference=reference)
+    outcome = "recorded" if posted.created else "already recorded, nothing changed"
+    click.echo(f"{jurisdiction.strip().upper()} paid {payment} on {day.isoformat()}: {outcome} "
+               f"(transaction {posted.transaction_id})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -38,6 +39,11 @@ def reserved_code(pool: Pool) -> str:
 def spent_code(pool: Pool) -> str:
     """What the pool has paid out: its consumed reservations (see docs/ledger.md, Payouts)."""
     return f"pool:{pool.year}:{pool.kind}:spent"
+
+
+def bank_code(currency: str) -> str:
+    """The cooperative's settlement account in `currency`: members pay into it, payouts leave it."""
+    return f"bank:{currency}"
 
 
 def pledged_code(jurisdiction_code: str) -> str:
@@ -227,3 +233,52 @@ def held_reservations_total(session: Session, pool: Pool) -> int:
         select(func.coalesce(func.sum(Reservation.amount_minor), 0))
         .where(Reservation.pool_id == pool.id, Reservation.status == "held")
     ).scalar_one())
+
+
+MAX_REFERENCE = 100
+
+
+def record_member_payment(session: Session, actor: Actor, jurisdiction_code: str, amount: Money, *,
+                          paid_on: date, reference: str) -> journal.Posted:
+    """Money a member paid in against what it owes by its shares (commits).
+
+    Debits the settlement account `bank:<CUR>` and credits `member:<J>:pledged`, in the
+    currency the member's pledges are kept in. Idempotent per (member, bank reference):
+    recording the same payment twice changes nothing; the same reference with another
+    amount is refused.
+    """
+    actor.require(Permission.MANAGE_FUNDS)
+    code = (jurisdiction_code or "").strip().upper()
+    try:
+        if session.get(Jurisdiction, code) is None:
+            raise InvalidInput("jurisdiction", f"unknown jurisdiction {jurisdiction_code!r}")
+        reference = " ".join((reference or "").split())
+        if not reference:
+            raise InvalidInput("reference", "give the bank reference of the payment")
+        if len(reference) > MAX_REFERENCE:
+            raise InvalidInput("reference", f"at most {MAX_REFERENCE} characters")
+        if amount.minor <= 0:
+            raise InvalidInput("amount", "a payment is a positive amount")
+        pledged = session.execute(
+            select(Account).where(Account.code == pledged_code(code))).scalar_one_or_none()
+        currency = pledged.currency if pledged is not None else "EUR"
+        if amount.currency != currency:
+            raise InvalidInput("currency", f"{code}'s contributions are kept in {currency}")
+        journal.ensure_account(session, pledged_code(code), f"{code} pledged contributions", "asset",
+                               currency, jurisdiction_code=code)
+        journal.ensure_account(session, bank_code(currency), f"Bank settlement account ({currency})",
+                               "asset", currency)
+        posted = journal.post(session, TransactionDraft(
+            kind="member_payment", memo=f"{code} paid in: {reference}",
+            entries=[EntryDraft(bank_code(currency), amount), EntryDraft(pledged_code(code), -amount)],
+            idempotency_key=f"member-payment:{code}:{reference}", effective_on=paid_on,
+        ), actor.person_id)
+        if posted.created:
+            audit.record(session, actor, "member.payment", "jurisdiction", code,
+                         {"amount": str(amount), "paid_on": paid_on.isoformat(), "reference": reference,
+                          "transaction": posted.transaction_id})
+        session.commit()
+        return posted
+    except BaseException:
+        session.rollback()
+        raise

@@ -45,7 +45,7 @@ from bounty.models import (
 from bounty.services import audit, journal
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound
-from bounty.services.funds import available_code, reserved_code
+from bounty.services.funds import available_code, bank_code, reserved_code
 from bounty.services.payout_confirmations import (
     ConfirmationLine,
     ConfirmationRejected,
@@ -75,11 +75,6 @@ __all__ = ["BatchItemView", "BatchView", "ConfirmationRejected", "ConfirmationRe
 # pg_advisory_xact_lock key serialising batch creation ("bpay").
 _BATCH_LOCK = 0x62706179
 LIVE_BATCH_STATUSES = ("open", "exported", "paid")
-
-
-def bank_code(currency: str) -> str:
-    """The settlement account payments in `currency` leave from (docs/payouts.md)."""
-    return f"bank:{currency}"
 
 
 def selection_key(currency: str | None, jurisdiction: str | None) -> str:
