@@ -1,7 +1,354 @@
-"""The finance pages."""
+"""The finance pages: what is payable, payout batches with their files and the bank's
+confirmation, claw-backs, jurisdiction statements, the trial balance and the journal, the
+exchange rates, and a person's own bank details.
+
+- Finance (MANAGE_PAYOUTS) acts; auditors (READ_EVERYTHING) read batches and payables;
+  statements are read by finance, program admins (MANAGE_FUNDS) and auditors; rates by
+  anyone signed in, imported by MANAGE_RATES; bank details by their own person.
+- Views parse the form, call a service (which checks the permission again and owns the
+  transaction) and redirect. A refusal shows the page again with the message (400 bad input,
+  409 a clash with the batch's state), a refused confirmation file with its problems line by
+  line; PermissionDenied is 403, NotFound 404. Never a 500 on bad input.
+- Downloads change nothing: recording that a batch went to the bank is its own button.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from bounty.auth import current_actor
+from bounty.auth.decorators import login_required, permission_required
+from bounty.exports.payouts import InconsistentBatch
+from bounty.exports.statements import summary as statement_summary
+from bounty.extensions import db
+from bounty.governance.permissions import Permission
+from bounty.ledger import LedgerError, Money
+from bounty.models import Jurisdiction, PayoutItem
+from bounty.services import payouts, statements
+from bounty.services.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from bounty.services.payouts import ConfirmationRejected
+from bounty.web import finance_accounts, finance_files, forms
+from bounty.web import finance_forms as ff
+from bounty.web.forms import attach_service_error
 
 bp = Blueprint("finance", __name__)
+
+# Identifiers are 32-bit integers in both databases: larger ones are no route (404).
+ID = "int(min=1, max=2147483647)"
+YEAR = "int(min=2000, max=9998)"
+
+bp.add_app_template_global(ff.payout_status_label)
+bp.add_app_template_global(ff.payable_kind_label)
+bp.add_app_template_global(ff.payee_kind_label)
+bp.add_app_template_global(ff.statement_label)
+
+
+def _jurisdictions() -> list[tuple[str, str]]:
+    return [(j.code, j.name) for j in db.session.execute(select(Jurisdiction).order_by(Jurisdiction.code))
+            .scalars()]
+
+
+# ----------------------------------------------------------------------------- payables
+
+
+def _payables_page(code: int = 200, create_form: ff.CreateBatchForm | None = None,
+                   general_errors: list[str] | None = None) -> ResponseReturnValue:
+    actor = current_actor()
+    choices = (forms.currencies(db.session), _jurisdictions())
+    filters = ff.PayableFilterForm(formdata=request.args)
+    filters.set_choices(*choices)
+    rows: list[payouts.PayableView] | None = None
+    errors = list(general_errors or [])
+    if filters.validate():
+        try:
+            rows = payouts.payable_items(db.session, actor, currency=filters.currency.data or None,
+                                         jurisdiction=filters.jurisdiction.data or None)
+        except InvalidInput as refusal:
+            code = 400
+            if not attach_service_error(filters, refusal.field, refusal.reason):
+                errors.append(refusal.reason)
+        except PermissionDenied:
+            abort(403)
+    else:
+        code = 400
+    if create_form is None:
+        create_form = ff.CreateBatchForm(formdata=None, prefix="batch", data={
+            "currency": filters.currency.data or "", "jurisdiction": filters.jurisdiction.data or ""})
+    create_form.set_choices(*choices)
+    totals: dict[str, Money] = {}
+    for row in rows or []:
+        currency = row.amount.currency
+        totals[currency] = totals.get(currency, Money.zero(currency)) + row.amount
+    return render_template("finance/payables.html", rows=rows, filters=filters, create_form=create_form,
+                           totals=totals, general_errors=errors,
+                           can_manage=actor.can(Permission.MANAGE_PAYOUTS)), code
+
+
+@bp.get("/finance/payables")
+@login_required
+def payables() -> ResponseReturnValue:
+    return _payables_page()
+
+
+@bp.post("/finance/batches")
+@permission_required(Permission.MANAGE_PAYOUTS)
+def create_batch() -> ResponseReturnValue:
+    form = ff.CreateBatchForm(prefix="batch")
+    form.set_choices(forms.currencies(db.session), _jurisdictions())
+    if not form.validate_on_submit():
+        return _payables_page(400, form)
+    try:
+        batch = payouts.create_batch(db.session, current_actor(), currency=form.currency.data or None,
+                                     jurisdiction=form.jurisdiction.data or None)
+    except (ServiceError, LedgerError) as refusal:
+        code = ff.status_of(refusal)
+        if isinstance(refusal, InvalidInput) and attach_service_error(form, refusal.field, refusal.reason):
+            return _payables_page(code, form)
+        return _payables_page(code, form, [ff.refusal_text(refusal)])
+    flash(_("Payout batch %(id)d holds everything payable in this selection.", id=batch.id), "success")
+    return redirect(url_for("finance.batch", batch_id=batch.id))
+
+
+# ------------------------------------------------------------------------------ batches
+
+
+@bp.get("/finance/batches")
+@login_required
+def batches() -> ResponseReturnValue:
+    try:
+        views = payouts.list_batches(db.session, current_actor())
+    except PermissionDenied:
+        abort(403)
+    return render_template("finance/batches.html", batches=views)
+
+
+def batch_page(batch_id: int, code: int = 200, general_errors: list[str] | None = None,
+               problems: list[str] | None = None, **replacements: FlaskForm) -> ResponseReturnValue:
+    """A batch's page; `replacements` stand in for its blank forms (what was sent, errors)."""
+    actor = current_actor()
+    try:
+        view = payouts.get_batch(db.session, actor, batch_id)
+    except PermissionDenied:
+        abort(403)
+    except NotFound:
+        abort(404)
+    context: dict[str, Any] = {
+        "confirmation_form": ff.ConfirmationForm(formdata=None), "cancel_form": ff.ReasonForm(formdata=None),
+        "clawback_form": ff.ReasonForm(formdata=None, prefix="clawback"),
+        "sepa_form": ff.SepaForm(formdata=None), "action_form": forms.ActionForm(formdata=None),
+        "clawback_item": None,
+    }
+    context.update(replacements)
+    return render_template("finance/batch.html", batch=view, general_errors=general_errors or [],
+                           problems=problems or [], can_manage=actor.can(Permission.MANAGE_PAYOUTS),
+                           error_forms=[f for f in replacements.values() if isinstance(f, FlaskForm)],
+                           **context), code
+
+
+@bp.get(f"/finance/batches/<{ID}:batch_id>")
+@login_required
+def batch(batch_id: int) -> ResponseReturnValue:
+    return batch_page(batch_id)
+
+
+@bp.get(f"/finance/batches/<{ID}:batch_id>/download/<any(csv, xlsx, sepa):fmt>")
+@login_required
+def download(batch_id: int, fmt: str) -> ResponseReturnValue:
+    actor = current_actor()
+    sepa_form = ff.SepaForm(formdata=request.args)
+    if fmt == "sepa" and not sepa_form.validate():
+        return batch_page(batch_id, 400, sepa_form=sepa_form)
+    try:
+        view = payouts.get_batch(db.session, actor, batch_id)
+        data = finance_files.batch_file(actor, view, fmt, execution_date=sepa_form.execution_date.data,
+                                        skip_non_eur=bool(sepa_form.skip_non_eur.data))
+    except (ServiceError, LedgerError, InconsistentBatch) as refusal:
+        code = ff.status_of(refusal)
+        if (isinstance(refusal, InvalidInput) and refusal.field == "execution_date"
+                and attach_service_error(sepa_form, refusal.field, refusal.reason)):
+            return batch_page(batch_id, code, sepa_form=sepa_form)
+        return batch_page(batch_id, code, [ff.refusal_text(refusal)], sepa_form=sepa_form)
+    return finance_files.batch_response(data, batch_id, fmt)
+
+
+def _act(batch_id: int, form: FlaskForm, form_name: str, action: Any, done: str) -> ResponseReturnValue:
+    if not form.validate_on_submit():
+        return batch_page(batch_id, 400, **{form_name: form})
+    try:
+        action()
+    except (ServiceError, LedgerError) as refusal:
+        code = ff.status_of(refusal)
+        if isinstance(refusal, InvalidInput) and attach_service_error(form, refusal.field, refusal.reason):
+            return batch_page(batch_id, code, **{form_name: form})
+        return batch_page(batch_id, code, [ff.refusal_text(refusal)], **{form_name: form})
+    flash(done, "success")
+    return redirect(url_for("finance.batch", batch_id=batch_id))
+
+
+@bp.post(f"/finance/batches/<{ID}:batch_id>/exported")
+@permission_required(Permission.MANAGE_PAYOUTS)
+def mark_exported(batch_id: int) -> ResponseReturnValue:
+    return _act(batch_id, forms.ActionForm(), "action_form",
+                lambda: payouts.mark_exported(db.session, current_actor(), batch_id),
+                _("The batch is recorded as sent to the bank."))
+
+
+@bp.post(f"/finance/batches/<{ID}:batch_id>/cancel")
+@permission_required(Permission.MANAGE_PAYOUTS)
+def cancel(batch_id: int) -> ResponseReturnValue:
+    form = ff.ReasonForm()
+    return _act(batch_id, form, "cancel_form",
+                lambda: payouts.cancel_batch(db.session, current_actor(), batch_id, form.reason.data or ""),
+                _("The batch is cancelled: its unpaid items may be batched again."))
+
+
+@bp.post(f"/finance/batches/<{ID}:batch_id>/confirmation")
+@permission_required(Permission.MANAGE_PAYOUTS)
+def confirm(batch_id: int) -> ResponseReturnValue:
+    form = ff.ConfirmationForm()
+    if not form.validate_on_submit():
+        return batch_page(batch_id, 400, confirmation_form=form)
+    data = ff.read_upload(form)
+    if data is None:
+        return batch_page(batch_id, 400, confirmation_form=form)
+    try:
+        result = payouts.import_confirmation(db.session, current_actor(), batch_id, data)
+    except ConfirmationRejected as rejected:
+        message = _("The confirmation was refused and nothing was applied. Correct these lines and "
+                    "import the whole file again:")
+        return batch_page(batch_id, 400, [message], [str(p) for p in rejected.problems],
+                          confirmation_form=form)
+    except (ServiceError, LedgerError) as refusal:
+        return batch_page(batch_id, ff.status_of(refusal), [ff.refusal_text(refusal)], confirmation_form=form)
+    if result.already_imported:
+        flash(_("This file was already imported for payout batch %(id)d: nothing changed.", id=batch_id),
+              "info")
+    else:
+        flash(_("Confirmation imported: %(paid)d items paid, %(unchanged)d already paid.",
+                paid=len(result.paid), unchanged=result.unchanged), "success")
+    return redirect(url_for("finance.batch", batch_id=batch_id))
+
+
+@bp.post(f"/finance/items/<{ID}:item_id>/claw-back")
+@permission_required(Permission.MANAGE_PAYOUTS)
+def claw_back(item_id: int) -> ResponseReturnValue:
+    batch_id = db.session.execute(select(PayoutItem.batch_id).where(PayoutItem.id == item_id)).scalar()
+    if batch_id is None:
+        abort(404)
+    form = ff.ReasonForm(prefix="clawback")
+    form.reason.id = f"clawback-reason-{item_id}"  # the page has one such field per paid item
+    if not form.validate_on_submit():
+        return batch_page(batch_id, 400, clawback_form=form, clawback_item=item_id)
+    try:
+        payouts.claw_back(db.session, current_actor(), item_id, form.reason.data or "")
+    except (ServiceError, LedgerError) as refusal:
+        code = ff.status_of(refusal)
+        if isinstance(refusal, InvalidInput) and attach_service_error(form, refusal.field, refusal.reason):
+            return batch_page(batch_id, code, clawback_form=form, clawback_item=item_id)
+        return batch_page(batch_id, code, [ff.refusal_text(refusal)], clawback_form=form,
+                          clawback_item=item_id)
+    flash(_("The payment is clawed back: its cost is reversed and the payee owes it back."), "success")
+    return redirect(url_for("finance.batch", batch_id=batch_id))
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def _this_year() -> int:
+    return datetime.now(UTC).year
+
+
+@bp.get("/finance/statements")
+@login_required
+def statements_index() -> ResponseReturnValue:
+    try:
+        statements.require_reader(current_actor())
+    except PermissionDenied:
+        abort(403)
+    asked = "jurisdiction" in request.args or "year" in request.args
+    form = ff.StatementForm(formdata=request.args if asked else None, data={"year": _this_year()})
+    form.set_choices(_jurisdictions())
+    if asked and form.validate():
+        return redirect(url_for("finance.statement", code=form.jurisdiction.data, year=form.year.data))
+    code = 400 if asked else 200
+    return render_template("finance/statements.html", form=form), code
+
+
+def _statement(code: str, year: int) -> statements.JurisdictionStatement:
+    try:
+        return statements.jurisdiction_statement(db.session, current_actor(), code, statements.period(year))
+    except PermissionDenied:
+        abort(403)
+    except NotFound:
+        abort(404)
+
+
+@bp.get(f"/finance/statements/<string(length=2):code>/<{YEAR}:year>")
+@login_required
+def statement(code: str, year: int) -> ResponseReturnValue:
+    found = _statement(code, year)
+    return render_template("finance/statement.html", s=found, year=year, summary=statement_summary(found))
+
+
+@bp.get(f"/finance/statements/<string(length=2):code>/<{YEAR}:year>/download/<any(csv, xlsx):fmt>")
+@login_required
+def statement_download(code: str, year: int, fmt: str) -> ResponseReturnValue:
+    return finance_files.statement_response(_statement(code, year), fmt)
+
+
+class _BadDate(ValueError):
+    """A date in the query string that is not an ISO date."""
+
+
+def _day(name: str) -> date | None:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _BadDate(_("“%(value)s” is not a date such as 2026-12-31.", value=text[:20])) from None
+
+
+def _bad_request(reason: str) -> ResponseReturnValue:
+    return render_template("errors/400.html", reason=reason), 400
+
+
+@bp.get("/finance/trial-balance.csv")
+@login_required
+def trial_balance() -> ResponseReturnValue:
+    try:
+        return finance_files.trial_balance_response(current_actor(), _day("as_of"))
+    except PermissionDenied:
+        abort(403)
+    except _BadDate as bad:
+        return _bad_request(str(bad))
+
+
+@bp.get("/finance/journal.csv")
+@login_required
+def journal() -> ResponseReturnValue:
+    try:
+        return finance_files.journal_response(current_actor(), _day("from"), _day("to"))
+    except PermissionDenied:
+        abort(403)
+    except _BadDate as bad:
+        return _bad_request(str(bad))
+    except InvalidInput as refusal:
+        return _bad_request(refusal.reason)
+
+
+# --------------------------------------------------------------- rates and bank details
+
+bp.add_url_rule("/finance/rates", view_func=finance_accounts.rates, methods=["GET"])
+bp.add_url_rule("/finance/rates", endpoint="import_rates", view_func=finance_accounts.import_rates,
+                methods=["POST"])
+bp.add_url_rule("/me/bank-details", view_func=finance_accounts.my_bank_details, methods=["GET"])
+bp.add_url_rule("/me/bank-details", view_func=finance_accounts.set_my_bank_details, methods=["POST"])
