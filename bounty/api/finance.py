@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from bounty.api import errors
-from bounty.api.auth import ANONYMOUS, bearer_optional, bearer_required
+from bounty.api.auth import bearer_optional, bearer_required
 from bounty.api.finance_schemas import (
     BatchIn,
     BatchListArgs,
@@ -91,13 +91,6 @@ def _errors(*statuses: int) -> Any:
     return decorator
 
 
-def _signed_in(actor: Actor) -> Actor:
-    """Finance reads need a token, though the document marks reads as open to anyone."""
-    if actor is ANONYMOUS:
-        raise errors.ApiError(401, "unauthenticated", "This needs a bearer token (a Keycloak access token).",
-                              headers={"WWW-Authenticate": 'Bearer realm="bounty"'})
-    return actor
-
 
 # ------------------------------------------------------------------------------ presenting
 
@@ -138,7 +131,7 @@ def _confirmation_out(result: ConfirmationResult) -> dict[str, Any]:
 
 
 @blp.get("/payouts/payable")
-@bearer_optional
+@bearer_required()
 @blp.arguments(SelectionArgs, location="query")
 @blp.response(200, PayableListOut)
 @_errors(401, 403, 422)
@@ -148,7 +141,7 @@ def list_payable(args: dict[str, Any], *, actor: Actor) -> Any:
     Approved bounties and signed-off grant tranches in no live batch, oldest first,
     optionally of one currency or one jurisdiction. Finance and auditors.
     """
-    rows = payouts.payable_items(db.session, _signed_in(actor), currency=args.get("currency"),
+    rows = payouts.payable_items(db.session, actor, currency=args.get("currency"),
                                  jurisdiction=args.get("jurisdiction"))
     totals: dict[str, Money] = {}
     for row in rows:
@@ -185,7 +178,7 @@ def create_batch(data: dict[str, Any], *, actor: Actor) -> Any:
 
 
 @blp.get("/payouts/batches")
-@bearer_optional
+@bearer_required()
 @blp.arguments(BatchListArgs, location="query")
 @blp.response(200, BatchListOut)
 @_errors(401, 403, 422)
@@ -194,12 +187,12 @@ def list_batches(args: dict[str, Any], *, actor: Actor) -> Any:
 
     Every batch, newest first, with its totals (finance and auditors).
     """
-    views = payouts.list_batches(db.session, _signed_in(actor), status=args.get("status"))
+    views = payouts.list_batches(db.session, actor, status=args.get("status"))
     return {"items": [_batch_out(view, items=False) for view in views]}
 
 
 @blp.get(BATCH_PATH)
-@bearer_optional
+@bearer_required()
 @blp.response(200, BatchOut)
 @_errors(401, 403, 404)
 def get_batch(batch_id: int, *, actor: Actor) -> Any:
@@ -208,11 +201,11 @@ def get_batch(batch_id: int, *, actor: Actor) -> Any:
     The batch with every item: reference, status, amount, EUR equivalent, each
     jurisdiction's part.
     """
-    return _batch(_signed_in(actor), batch_id)
+    return _batch(actor, batch_id)
 
 
 @blp.get(f"{BATCH_PATH}/export")
-@bearer_optional
+@bearer_required()
 @blp.arguments(ExportArgs, location="query")
 @blp.doc(responses={"200": {"description": "The file, as an attachment", "content": {
     media: {"schema": {"type": "string", "format": "binary"}} for media in FILE_TYPES.values()}}})
@@ -223,7 +216,7 @@ def export_batch(args: dict[str, Any], batch_id: int, *, actor: Actor) -> Any:
     CSV or XLSX (every item; finance and auditors) or a SEPA pain.001 credit transfer of the
     pending EUR items (finance). Changes nothing: record the batch as sent with `/exported`.
     """
-    actor = _signed_in(actor)
+    actor = actor
     view = payouts.get_batch(db.session, actor, batch_id)
     fmt = args["format"]
     try:
@@ -337,7 +330,7 @@ def claw_back(data: dict[str, Any], item_id: int, *, actor: Actor) -> Any:
 
 
 @blp.get("/statements/<string(length=2):jurisdiction>")
-@bearer_optional
+@bearer_required()
 @blp.arguments(StatementArgs, location="query")
 @blp.response(200, StatementOut)
 @_errors(401, 403, 404, 422)
@@ -348,7 +341,7 @@ def get_statement(args: dict[str, Any], jurisdiction: str, *, actor: Actor) -> A
     part of every payout, and its balance. Finance, program admins and auditors.
     """
     span = statements.period(args.get("year") or datetime.now(UTC).year)
-    s = statements.jurisdiction_statement(db.session, _signed_in(actor), jurisdiction, span)
+    s = statements.jurisdiction_statement(db.session, actor, jurisdiction, span)
     return {
         "jurisdiction": s.jurisdiction_code, "jurisdiction_name": s.jurisdiction_name,
         "period_start": s.period.start, "period_end": s.period.end, "currency": s.currency,
