@@ -135,6 +135,7 @@ def _layout_context() -> dict[str, Any]:
         "nav_can_review": actor.can(Permission.REVIEW_WORK),
         "nav_can_manage": actor.can(Permission.MANAGE_BOUNTIES),
         "nav_can_manage_identities": identity_queries.can_see_queue(actor),
+        "nav_can_log_hours": actor.can(Permission.LOG_HOURS),
         "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
         "locales": LOCALES,
         "sign_in_url": _first_url("auth.login", "dev_login.login"),

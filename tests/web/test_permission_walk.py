@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,13 +29,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from bounty import create_app
 from bounty.governance.permissions import Role
-from bounty.models import Identity, Person, utcnow
+from bounty.models import Identity, Person, WorkingGroup, WorkingGroupMember, utcnow
+from bounty.services import grants, hours
+from bounty.services.actors import Actor
 from tests import workflow_factories as wf
 from tests.fakes.keycloak import (  # noqa: F401 - fixtures
     KeycloakFake,
@@ -82,6 +86,14 @@ IDENTITY_TARGETS: dict[str, bool] = {"link": False, "confirm": True, "decline": 
 # An unlinked commit e-mail every viewer that may claim identities claims for themselves.
 CLAIMABLE_EMAIL = "walk-claim@example.net"
 
+# Hours entries and grants of the walk, by purpose (`Seeded.refs`), besides the claimant's person id.
+HOURS_TARGETS = ("hours_review_html", "hours_review_api")
+GRANT_TARGETS = ("grant_read", "grant_signoff_html", "grant_signoff_api", "grant_cancel_html",
+                 "grant_cancel_api")
+# Who sees the walk's grants (granted to the claimant): those who fund, pay, sign off or audit
+# them, and the grantee; to others a grant does not exist.
+SEES_GRANT = frozenset({"reviewer", "security-council", "program-admin", "finance", "auditor", CLAIMANT})
+
 # Answer classes: a status code, or where a redirect goes.
 SIGN_IN = "sign-in"        # 302 to /login (or /dev/login) with ?next= this page (none for a POST)
 PROVIDER = "provider"      # 302 to the identity provider (its sign-in or end-session page)
@@ -127,6 +139,8 @@ class Case:
     ends_session: bool = False
     # The seeded identity filling `<identity_id>` (see IDENTITY_TARGETS).
     identity: str | None = None
+    # Other URL arguments filled from the seeded records: argument -> key of `Seeded.refs`.
+    refs: Mapping[str, str] = field(default_factory=dict)
 
 
 def bounty_json(title: str) -> dict[str, Any]:
@@ -137,6 +151,33 @@ def bounty_json(title: str) -> dict[str, Any]:
 def bounty_form(title: str) -> dict[str, Any]:
     return {**bounty_json(title), "capability_slug": "", "gitlab_project_path": "",
             "gitlab_issue_iid": "", "claim_hours": "336"}
+
+
+def hours_form() -> dict[str, Any]:
+    return {"worked_on": utcnow().date().isoformat(), "hours": "1.5", "activity": "code",
+            "working_group_code": "WG4", "description": "Walked the routes."}
+
+
+def grant_tranches() -> list[dict[str, str]]:
+    due = (utcnow().date() + timedelta(days=30)).isoformat()
+    return [{"milestone": "First release", "due_on": due, "amount": "1000"}]
+
+
+def grant_form() -> dict[str, Any]:
+    [tranche] = grant_tranches()
+    return {"title": "Walk grant", "grantee_username": username_of(CLAIMANT), "total": "1000",
+            "currency": "EUR", "working_group_code": "", "tranches-0-milestone": tranche["milestone"],
+            "tranches-0-due_on": tranche["due_on"], "tranches-0-amount": tranche["amount"]}
+
+
+def grant_json(s: Seeded) -> dict[str, Any]:
+    return {"title": "Walk grant", "grantee_person_id": s.refs["claimant_person"], "total": "1000",
+            "currency": "EUR", "tranches": grant_tranches()}
+
+
+def grant_seen(anonymous: str) -> dict[str, str]:
+    """A grant's own URL: 200 for who sees it, 404 for everyone else signed in."""
+    return {viewer: "200" if viewer in SEES_GRANT else "404" for viewer in VIEWERS} | {ANON: anonymous}
 
 
 def reads() -> list[Case]:
@@ -213,6 +254,39 @@ EXPECTED: dict[str, list[Case]] = {
                               body=lambda s: {"kind": "email", "value": CLAIMABLE_EMAIL})],
     # Only whoever made a claim withdraws it.
     "identities.withdraw": [Case("POST", page({CLAIMANT}, REDIRECT), identity="withdraw", body=lambda s: {})],
+    # Contribution hours: everyone who logs hours (not the auditor); reviewers of the group review.
+    "hours.mine": [Case("GET", page(CLAIMERS, "200"))],
+    "hours.new": [Case("GET", page(CLAIMERS, "200"))],
+    "hours.create": [Case("POST", page(CLAIMERS, REDIRECT), body=lambda s: hours_form())],
+    "hours.review_queue": [Case("GET", page(REVIEWERS, "200"))],
+    "hours.review": [Case("POST", page(REVIEWERS, REDIRECT), refs={"entry_id": "hours_review_html"},
+                          body=lambda s: {f"entry-{s.refs['hours_review_html']}-verdict": "approve"})],
+    # One's own statement; anyone's for program admins and auditors (the statement service's rule).
+    "hours.statement": [Case("GET", page(SIGNED_IN, "200"), args={"year": "2026", "format": "csv"})],
+    "hours.statements": [Case("GET", page(ADMINS | {"auditor", CLAIMANT}, "200"),
+                              args={"username": f"walk.{CLAIMANT}", "year": "2026", "format": "csv"})],
+    "api_hours.log_hours": [Case("POST", api(CLAIMERS, "201"), body=lambda s: hours_form())],
+    "api_hours.my_hours": [Case("GET", api(CLAIMERS, "200"))],
+    "api_hours.review_queue": [Case("GET", api(REVIEWERS, "200"))],
+    "api_hours.review_hours": [Case("POST", api(REVIEWERS, "200"), refs={"entry_id": "hours_review_api"},
+                                    body=lambda s: {"verdict": "approve"})],
+    # Grants: program admins create and cancel, reviewers sign off (never the grantee, here the
+    # claimant), and a grant exists only for those who see it.
+    "grants.index": [Case("GET", page(SIGNED_IN, "200"))],
+    "grants.detail": [Case("GET", grant_seen(SIGN_IN), refs={"grant_id": "grant_read"})],
+    "grants.new": [Case("GET", page(ADMINS, "200"))],
+    "grants.create": [Case("POST", page(ADMINS, REDIRECT), body=lambda s: grant_form())],
+    "grants.sign_off": [Case("POST", page(REVIEWERS, REDIRECT), refs={"grant_id": "grant_signoff_html"},
+                             args={"position": "1"}, body=lambda s: {})],
+    "grants.cancel": [Case("POST", page(ADMINS, REDIRECT), refs={"grant_id": "grant_cancel_html"},
+                           body=lambda s: {"reason": "Superseded."})],
+    "api_grants.list_grants": [Case("GET", everyone("200"))],
+    "api_grants.get_grant": [Case("GET", grant_seen("404"), refs={"grant_id": "grant_read"})],
+    "api_grants.create_grant": [Case("POST", api(ADMINS, "201"), body=grant_json)],
+    "api_grants.sign_off_tranche": [Case("POST", api(REVIEWERS, "200"), args={"position": "1"},
+                                         refs={"grant_id": "grant_signoff_api"})],
+    "api_grants.cancel_grant": [Case("POST", api(ADMINS, "200"), refs={"grant_id": "grant_cancel_api"},
+                                     body=lambda s: {"reason": "Superseded."})],
     # GitLab's webhook: without the shared secret in X-Gitlab-Token, nobody gets anywhere.
     "hooks.gitlab": [Case("POST", everyone("401"), body=lambda s: {})],
 }
@@ -231,6 +305,8 @@ class Seeded:
     titles: dict[str, str]
     demo_persona: int
     identities: dict[str, int] = field(default_factory=dict)
+    # Hours entries, grants and people by purpose (HOURS_TARGETS, GRANT_TARGETS, "claimant_person").
+    refs: dict[str, int] = field(default_factory=dict)
 
     def hidden_from(self, viewer: str) -> list[str]:
         """Titles `viewer` must never be shown."""
@@ -278,7 +354,30 @@ def seed(session: Session) -> Seeded:
         session.flush()
         identities[purpose] = identity.id
     session.commit()  # on SQLite the session's open transaction would hold the file lock
-    return Seeded(ids, titles, persona.id, identities)
+    return Seeded(ids, titles, persona.id, identities, seed_hours_and_grants(session, claimant))
+
+
+def seed_hours_and_grants(session: Session, claimant: Actor) -> dict[str, int]:
+    """Pending hours (WG4, reviewed by the reviewer roles) and grants to the claimant, by purpose."""
+    group = session.execute(select(WorkingGroup).where(WorkingGroup.code == "WG4")).scalar_one()
+    for role in REVIEWERS:
+        person = wf.person(session, username_of(role))
+        session.add(WorkingGroupMember(working_group_id=group.id, person_id=person.id, role="reviewer"))
+    session.commit()
+    author = wf.actor_of(wf.person(session, "walk.author"))
+    refs = {"claimant_person": claimant.person_id or 0}
+    for purpose in HOURS_TARGETS:
+        data = hours.HoursInput(utcnow().date(), "2", "code", "WG4", purpose)
+        entry = hours.log_hours(session, author, data, backdate_days=90)
+        refs[purpose] = entry.id
+    due = utcnow().date() + timedelta(days=30)
+    for purpose in GRANT_TARGETS:
+        grant = grants.create_grant(session, wf.admin(session), grants.GrantInput(
+            title=f"{purpose} walk grant", total="1000", currency="EUR", grantee_person_id=claimant.person_id,
+            tranches=[grants.TrancheInput("First release", due, "1000")]))
+        refs[purpose] = grant.id
+    session.commit()
+    return refs
 
 
 # ------------------------------------------------------------------------------ the walk
@@ -375,6 +474,8 @@ class Walker:
         if "identity_id" in rule.arguments:
             assert case.identity, f"{rule.endpoint} needs a target identity"
             values["identity_id"] = str(self.seeded.identities[case.identity])
+        for argument, purpose in case.refs.items():
+            values[argument] = str(self.seeded.refs[purpose])
         adapter = self.app.url_map.bind("localhost")
         return adapter.build(rule.endpoint, values, method=case.method)
 
@@ -477,6 +578,8 @@ def test_the_table_names_every_role_and_every_route(keycloak: KeycloakFake, tmp_
         "dev_login.login", "dev_login.login_post", "dev_login.logout"}
     assert {case.target for cases in EXPECTED.values() for case in cases} - {None} <= set(TARGETS)
     assert {case.identity for cases in EXPECTED.values() for case in cases} - {None} <= set(IDENTITY_TARGETS)
+    assert {ref for cases in EXPECTED.values() for case in cases for ref in case.refs.values()} <= {
+        *HOURS_TARGETS, *GRANT_TARGETS}
     for app in (plain, demo):
         app.extensions["bounty.db"].engine.dispose()
 
