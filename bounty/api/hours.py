@@ -2,8 +2,8 @@
 
 Each view authenticates the caller (`bounty.api.auth`), parses the request with a schema,
 calls one function of `bounty.services.hours` (which checks the permission again and owns the
-transaction) and answers with a schema. The reads are documented as public, like every read
-of the API, but they are about the caller's own hours: without a token they answer 401.
+transaction) and answers with a schema. The reads are about the caller's own hours, so they
+need a token too, and the OpenAPI document says so.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from bounty.api import errors
-from bounty.api.auth import ANONYMOUS, bearer_optional, bearer_required, caller
+from bounty.api.auth import ANONYMOUS, bearer_required, caller
 from bounty.api.hours_schemas import (
     HoursIn,
     HoursListArgs,
@@ -111,7 +111,7 @@ def log_hours(data: dict[str, Any], *, actor: Actor) -> Any:
 
 
 @blp.get("/hours")
-@bearer_optional
+@bearer_required()
 @blp.arguments(HoursListArgs, location="query")
 @blp.response(200, HoursListOut)
 @_documented_errors(401, 403, 422)
@@ -133,7 +133,7 @@ def my_hours(args: dict[str, Any], *, actor: Actor) -> Any:
 
 
 @blp.get("/hours/review-queue")
-@bearer_optional
+@bearer_required()
 @blp.arguments(HoursQueueArgs, location="query")
 @blp.response(200, HoursQueueOut)
 @_documented_errors(401, 403, 422)
