@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from bounty.cli.common import fail, operator, refusals_exit_2
+from bounty.exports.hours_statement import statement_csv
 from bounty.extensions import db
 from bounty.reports import hours_statement as report
 from bounty.services import hours_statement
@@ -47,7 +48,7 @@ def statement(username: str, year_text: str, output: Path, lang: str | None) -> 
     if lang not in report.LANGUAGES:
         fail(f"lang: {lang!r} is not one of {', '.join(report.LANGUAGES)}")
     data = hours_statement.statement(db.session, operator(), username, _year(year_text))
-    content = report.render(data, fmt, lang)
+    content = statement_csv(data) if fmt == "csv" else report.render_pdf(data, lang)
     try:
         output.write_bytes(content)
     except OSError as exc:

@@ -1,21 +1,16 @@
-"""The professional-development statement as a document: PDF (WeasyPrint) or CSV.
+"""The professional-development statement as a document: PDF (WeasyPrint).
 
 The PDF is templates/reports/hours_statement.html rendered by Jinja in English or French
 (`lang`), styled by templates/reports/print.css (A4, page numbers), with the PDF's title,
 author and language set from the HTML. Its words live here, in LABELS, so the document
 renders the same in a web request, a command or a job, with or without an application.
 
-The CSV is for spreadsheets and scripts, so it does not depend on the language: one row per
-approved entry, fixed English column names, activity codes, ISO dates, hours with a dot and
-two decimals, UTF-8. Every cell that begins with =, +, -, @, a tab or a carriage return is
-prefixed with an apostrophe, so a spreadsheet shows it as text instead of running it as a
-formula (CSV injection).
+The CSV of the same statement is `bounty.exports.hours_statement`; `format_of` tells from a
+file name which of the two is wanted.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +28,6 @@ LANGUAGES = ("en", "fr")
 FORMATS = ("pdf", "csv")
 DASH = "\u2013"  # an en dash stands for "none" in tables
 # What a spreadsheet may run as a formula when a cell starts with it.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -75,12 +69,6 @@ LABELS: dict[str, dict[str, str]] = {
         "mentoring": "Mentorat", "community": "Communauté", "security": "Sécurité",
     },
 }
-
-CSV_COLUMNS = (
-    "username", "display_name", "year", "worked_on", "month", "activity", "working_group",
-    "working_group_name", "hours", "description", "merge_request_url", "signed_off_by",
-    "signed_off_by_name", "signed_off_at",
-)
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
@@ -136,34 +124,3 @@ def render_html(statement: HoursStatement, lang: str = "en") -> str:
 def render_pdf(statement: HoursStatement, lang: str = "en") -> bytes:
     """The statement as an A4 PDF in `lang` (en or fr)."""
     return HTML(string=render_html(statement, lang), base_url=str(TEMPLATES)).write_pdf()
-
-
-def neutralise(cell: str) -> str:
-    """`cell`, prefixed with an apostrophe when a spreadsheet would read it as a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-def render_csv(statement: HoursStatement) -> str:
-    """The statement's approved entries as CSV text (one row each, header first)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for line in statement.lines:
-        row = (
-            statement.username, statement.display_name, str(statement.year), line.worked_on.isoformat(),
-            f"{line.worked_on.month:02d}", line.activity, line.working_group_code, line.working_group_name,
-            f"{line.hours:.2f}", line.description, line.merge_request_url or "", line.reviewer_username,
-            line.reviewer_name,
-            line.reviewed_at.strftime("%Y-%m-%dT%H:%M:%SZ") if line.reviewed_at else "",
-        )
-        writer.writerow([neutralise(cell) for cell in row])
-    return out.getvalue()
-
-
-def render(statement: HoursStatement, fmt: str, lang: str = "en") -> bytes:
-    """The statement in `fmt` ("pdf" or "csv", UTF-8) as bytes to write or send."""
-    if fmt == "pdf":
-        return render_pdf(statement, lang)
-    if fmt == "csv":
-        return render_csv(statement).encode("utf-8")
-    raise UnsupportedFormat(f"format {fmt!r}: one of {', '.join(FORMATS)}")

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from bounty.auth import current_actor
 from bounty.auth.decorators import login_required, permission_required
+from bounty.exports.hours_statement import statement_csv
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.models import Person, utcnow
@@ -208,7 +209,8 @@ def _download(username: str, year: int, fmt: str) -> Response:
     """The statement as a file; refusals propagate to the caller."""
     found = hours_statement.statement(db.session, current_actor(), username, year)
     lang = str(get_locale() or "en")
-    content = statement_report.render(found, fmt, lang if lang in statement_report.LANGUAGES else "en")
+    content = (statement_csv(found) if fmt == "csv" else
+               statement_report.render_pdf(found, lang if lang in statement_report.LANGUAGES else "en"))
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", found.username)
     response = Response(content, mimetype=MIME_TYPES[fmt].split(";")[0])
     if fmt == "csv":
