@@ -7,7 +7,7 @@ commits go in with two multi-row INSERTs (executemany without RETURNING, which t
 pipelines), then are read back as objects; stored ones are compared field by field and
 changed in place, a commit no longer listed (a force-push) losing its row. Changed and new
 merge requests are then credited (`identities.credit`) and attached to claims
-(`submissions.attach_merged_work`), in that order.
+(`submissions.attach_merged_works`), in that order.
 """
 
 from __future__ import annotations
@@ -84,8 +84,7 @@ def store(
         changed += _insert(session, project, new_rows, now)
     session.flush()
     identities.credit(session, changed)
-    for merge_request in changed:
-        submissions.attach_merged_work(session, merge_request)
+    submissions.attach_merged_works(session, changed)
     stored = {mr.iid: mr for mr in [*existing.values(), *changed]}
     return [Stored(stored[record.iid], verdicts_of[record.iid], outcome[record.iid]) for record, _ in fetched]
 

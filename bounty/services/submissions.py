@@ -27,6 +27,7 @@ Rules chosen here (issue 4, "Bounty submissions"; docs/bounties.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -217,11 +218,27 @@ def attach_merged_work(session: Session, merge_request: MergeRequest, *,
     """Attach `merge_request` to the claims it completes (the rules of the module docstring);
     the ids of the bounties it moved to submitted (flushes, audits as the system).
 
-    Called by the sync inside its transaction, after `identities.credit_merge_request`.
+    Called inside the caller's transaction, after `identities.credit_merge_request`.
     """
+    return attach_merged_works(session, [merge_request], now=now)
+
+
+def attach_merged_works(session: Session, merge_requests: Sequence[MergeRequest], *,
+                        now: datetime | None = None) -> list[int]:
+    """`attach_merged_work` for a batch of merge requests (the sync's): one flush and one
+    read of the links still waiting for their merge request, whatever the batch's size."""
     now = now or utcnow()
-    session.flush()  # the merge request needs its id
-    _resolve_links(session, merge_request)
+    session.flush()  # the merge requests need their ids
+    waiting = list(session.execute(select(ClaimLink).where(ClaimLink.merge_request_id.is_(None))).scalars())
+    moved: list[int] = []
+    for merge_request in merge_requests:
+        if waiting:
+            _resolve_links(session, merge_request, waiting)
+        moved.extend(_attach_eligible(session, merge_request, now))
+    return moved
+
+
+def _attach_eligible(session: Session, merge_request: MergeRequest, now: datetime) -> list[int]:
     if (merge_request.merged_at is None or merge_request.person_id is None
             or merge_request.is_dco_ok is not True):
         return []
@@ -235,17 +252,15 @@ def attach_merged_work(session: Session, merge_request: MergeRequest, *,
     return moved
 
 
-def _resolve_links(session: Session, merge_request: MergeRequest) -> None:
+def _resolve_links(session: Session, merge_request: MergeRequest, waiting: list[ClaimLink]) -> None:
     """Point the links submitted by URL before this merge request was synced at it."""
     tail = f"/{merge_request.project_path.lower()}/-/merge_requests/{merge_request.iid}"
-    url = func.lower(ClaimLink.url)
-    ends = or_(url.endswith(tail, autoescape=True), url.endswith(tail + "/", autoescape=True))
-    for link in session.execute(
-        select(ClaimLink).where(ClaimLink.merge_request_id.is_(None), ends)
-    ).scalars():
-        if merge_request_at(session, link.url) is merge_request:
+    for link in waiting:
+        url = link.url.lower()
+        if (link.merge_request_id is None and (url.endswith(tail) or url.endswith(tail + "/"))
+                and merge_request_at(session, link.url) is merge_request):
             link.merge_request_id = merge_request.id
-    session.flush()
+            session.flush()
 
 
 def _bounties_of(session: Session, refs: list[IssueRef]) -> list[int]:
