@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
-from bounty.services import identity_queries
+from bounty.services import identity_queries, statements
 from bounty.web import admin, bounties, dev_login, finance, grants, hooks, hours, identities, public
 from bounty.web import auth as sign_in_views
 from bounty.web.markdown import render_markdown
@@ -136,6 +136,8 @@ def _layout_context() -> dict[str, Any]:
         "nav_can_manage": actor.can(Permission.MANAGE_BOUNTIES),
         "nav_can_manage_identities": identity_queries.can_see_queue(actor),
         "nav_can_log_hours": actor.can(Permission.LOG_HOURS),
+        "nav_can_finance": actor.can(Permission.MANAGE_PAYOUTS) or actor.can(Permission.READ_EVERYTHING),
+        "nav_can_statements": any(actor.can(permission) for permission in statements.READERS),
         "current_locale": str(get_locale() or current_app.config["DEFAULT_LOCALE"]),
         "locales": LOCALES,
         "sign_in_url": _first_url("auth.login", "dev_login.login"),

@@ -14,6 +14,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,16 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bounty import create_app
+from bounty.models import WorkingGroup, WorkingGroupMember, utcnow
 from bounty.models.engine import make_engine, make_sessionmaker
+from bounty.services import grants, hours, payouts
+from bounty.services.actors import Actor
+from tests import payout_factories as pf
 from tests import workflow_factories as wf
 from tests.fakes.keycloak import KeycloakFake, choose_user_in_browser
 
@@ -36,6 +43,7 @@ PERSONAS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "claimant": ("carla", ("contributor",), "EU"),
     "reviewer": ("rev.uk", ("contributor", "reviewer"), "UK"),
     "admin": ("admin", ("contributor", "program-admin"), "EU"),
+    "finance": ("fiona", ("contributor", "finance"), "EU"),
 }
 
 
@@ -77,6 +85,38 @@ VISITS: dict[str, Visit] = {
     "new bounty form": Visit("admin", "/admin/bounties/new", "The reward", "La récompense"),
     "new bounty form sent empty": Visit("admin", "/admin/bounties/new", "Enter a title.",
                                         "Saisissez un titre.", then=send_empty_form),
+    "my hours": Visit("claimant", "/hours", "Professional-development statement",
+                      "Attestation de développement professionnel"),
+    "log hours": Visit("claimant", "/hours/new", "Log these hours", "Déclarer ces heures"),
+    "log hours sent empty": Visit("claimant", "/hours/new", "Enter the hours.", "Saisissez les heures.",
+                                  then=send_empty_form),
+    "hours review queue": Visit("reviewer", "/hours/review", "Record my decision", "Enregistrer ma décision"),
+    "hours statements": Visit("admin", "/hours/statements", "Download the statement",
+                              "Télécharger l\u2019attestation"),
+    "grants": Visit("admin", "/grants", "Grants you may see, newest first.",
+                    "Les subventions que vous pouvez voir, les plus récentes d\u2019abord."),
+    "overdue grants": Visit("admin", "/grants?overdue=y", "Overdue", "En retard"),
+    "grant, a reviewer": Visit("reviewer", "/grants/{grant}", "Sign-off", "Validation"),
+    "grant, the admin": Visit("admin", "/grants/{grant}", "Cancel the grant", "Annuler la subvention"),
+    "new grant form": Visit("admin", "/grants/new", "The grantee", "Le bénéficiaire"),
+    "new grant form sent empty": Visit("admin", "/grants/new", "Enter a title.", "Saisissez un titre.",
+                                       then=send_empty_form),
+    "payables": Visit("finance", "/finance/payables", "Create the batch", "Créer le lot"),
+    "payout batches": Visit("finance", "/finance/batches", "Every payout batch, newest first.",
+                            "Tous les lots de paiement, les plus récents d\u2019abord."),
+    "open payout batch": Visit("finance", "/finance/batches/{batch}", "Record as sent to the bank",
+                               "Enregistrer comme envoyé à la banque"),
+    "paid payout batch": Visit("finance", "/finance/batches/{paid_batch}", "Claw back", "Récupérer"),
+    "statements": Visit("finance", "/finance/statements", "Show the statement", "Afficher le relevé"),
+    "a statement": Visit("finance", "/finance/statements/EU/{year}",
+                         "Figures of the period, and to date at its end.",
+                         "Chiffres de la période, et cumulés à sa fin."),
+    "exchange rates": Visit("finance", "/finance/rates", "Import the ECB reference rates",
+                            "Importer les taux de référence de la BCE"),
+    "my bank details": Visit("claimant", "/me/bank-details", "Account holder", "Titulaire du compte"),
+    "bank details sent empty": Visit("contributor", "/me/bank-details",
+                                     "Enter the name of the account holder.",
+                                     "Saisissez le nom du titulaire du compte.", then=send_empty_form),
     "not allowed": Visit("contributor", "/admin/bounties/new", "Not allowed", "Non autorisé"),
     "no such page": Visit(ANON, "/no-such-page", "Page not found", "Page introuvable"),
 }
@@ -117,10 +157,46 @@ def seed(database_url: str) -> dict[str, int]:
             "approved": wf.approved_bounty(session, claimant, title="Fix console proxy TLS").bounty.id,
         }
         session.commit()
+        ids |= seed_hours_and_grants(session, claimant)
+        ids |= seed_payouts(session)
         return ids
     finally:
         session.close()
         engine.dispose()
+
+
+def seed_hours_and_grants(session: Session, claimant: Actor) -> dict[str, int]:
+    """Hours of the claimant waiting for the reviewer (a WG4 reviewer), and a grant to the
+    claimant with one tranche overdue."""
+    rev = wf.person(session, PERSONAS["reviewer"][0])
+    group = session.execute(select(WorkingGroup).where(WorkingGroup.code == "WG4")).scalar_one()
+    session.add(WorkingGroupMember(working_group_id=group.id, person_id=rev.id, role="reviewer"))
+    session.commit()
+    logged = hours.HoursInput(utcnow().date(), "2.5", "code", "WG4", "Health checks")
+    hours.log_hours(session, claimant, logged, backdate_days=90)
+    then = datetime.combine(utcnow().date() - timedelta(days=60), time(9), tzinfo=UTC)
+    grant = grants.create_grant(session, wf.admin(session), grants.GrantInput(
+        title="Maintain the KVM agent", total="30000", currency="EUR", grantee_person_id=claimant.person_id,
+        tranches=[grants.TrancheInput("First", then.date() + timedelta(days=30), "10000"),
+                  grants.TrancheInput("Second", then.date() + timedelta(days=400), "20000")]), now=then)
+    session.commit()
+    return {"grant": grant.id}
+
+
+def seed_payouts(session: Session) -> dict[str, int]:
+    """Bank details for the claimant, something payable in GBP, an open EUR batch (the
+    claimant's approved bounties) and a paid CAD batch; the year of the statements."""
+    fin = pf.finance(session, PERSONAS["finance"][0])
+    carla = pf.payee(session, PERSONAS["claimant"][0], "EU")
+    pf.approved(session, carla, "EUR", "1500", title="Harden the SSVM agent")
+    pf.approved(session, pf.payee(session, "uma", "UK"), "GBP", "2000", title="Fix the GBP invoice bug")
+    batch = payouts.create_batch(session, fin, currency="EUR")
+    pf.approved(session, pf.payee(session, "colin", "CA"), "CAD", "3000", title="Fix the CAD export")
+    paid = payouts.create_batch(session, fin, currency="CAD")
+    bank_file = pf.confirmation_csv(payouts.get_batch(session, fin, paid.id))
+    payouts.import_confirmation(session, fin, paid.id, bank_file)
+    session.commit()
+    return {"batch": batch.id, "paid_batch": paid.id, "year": utcnow().year}
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +214,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     keycloak = KeycloakFake(redirect_uris=[f"{url}/auth/callback"]).start()
     database_url = f"sqlite:///{database}"
     served["app"] = create_app({"ENV": "testing", "DATABASE_URL": database_url,
-                                "SECRET_KEY": "s" * 40, **keycloak.settings()})
+                                "SECRET_KEY": "s" * 40, "BANK_DETAILS_KEY": pf.KEY,
+                                "SEPA_DEBTOR_NAME": "Sovereign Cloud Cooperative",
+                                "SEPA_DEBTOR_IBAN": "BE68539007547034", **keycloak.settings()})
     ids = seed(database_url)
     for username, roles, jurisdiction in PERSONAS.values():
         keycloak.add_user(username, sub=f"test-{username}", realm_roles=roles,

@@ -17,6 +17,7 @@ see (drafts, embargoed security fixes, anything but open bounties for anonymous 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -37,8 +38,9 @@ from werkzeug.test import TestResponse
 from bounty import create_app
 from bounty.governance.permissions import Role
 from bounty.models import Identity, Person, WorkingGroup, WorkingGroupMember, utcnow
-from bounty.services import grants, hours
+from bounty.services import grants, hours, payouts
 from bounty.services.actors import Actor
+from tests import payout_factories as pf
 from tests import workflow_factories as wf
 from tests.fakes.keycloak import (  # noqa: F401 - fixtures
     KeycloakFake,
@@ -94,6 +96,27 @@ GRANT_TARGETS = ("grant_read", "grant_signoff_html", "grant_signoff_api", "grant
 # them, and the grantee; to others a grant does not exist.
 SEES_GRANT = frozenset({"reviewer", "security-council", "program-admin", "finance", "auditor", CLAIMANT})
 
+# Payout batches of the walk, by purpose (`Seeded.refs`): the payee's jurisdiction and the
+# currency of its one approved bounty, then the batch's selection (currency, jurisdiction).
+# Each batch takes only what no earlier live batch holds, so each holds its own bounty.
+BATCH_TARGETS: dict[str, tuple[str, str, str | None, str | None]] = {
+    "batch_read": ("EU", "EUR", "EUR", "EU"),
+    "batch_export_html": ("EU", "EUR", "EUR", None),
+    "batch_export_api": ("EU", "EUR", None, "EU"),
+    "batch_confirm_html": ("UK", "GBP", "GBP", "UK"),
+    "batch_confirm_api": ("UK", "GBP", "GBP", None),
+    "batch_cancel_html": ("UK", "GBP", None, "UK"),
+    "batch_cancel_api": ("CA", "CAD", "CAD", "CA"),
+}
+# Paid items of a confirmed CAD batch, one per claw-back.
+ITEM_TARGETS = ("item_claw_html", "item_claw_api")
+FIN = frozenset({"finance"})
+# Payables and batches: finance acts, the auditor reads.
+PAY = FIN | {"auditor"}
+# Statements, the trial balance and the journal: finance, program admins (funds) and auditors.
+ST = FIN | {"program-admin", "auditor"}
+THIS_YEAR = str(utcnow().year)
+
 # Answer classes: a status code, or where a redirect goes.
 SIGN_IN = "sign-in"        # 302 to /login (or /dev/login) with ?next= this page (none for a POST)
 PROVIDER = "provider"      # 302 to the identity provider (its sign-in or end-session page)
@@ -133,7 +156,7 @@ class Case:
     method: str
     answers: Mapping[str, str]
     target: str | None = None
-    body: Callable[[Seeded], dict[str, Any]] | None = None
+    body: Callable[[Seeded], dict[str, Any] | bytes] | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     # Signing in or out replaces the session: such requests get a freshly signed-in client.
     ends_session: bool = False
@@ -141,6 +164,10 @@ class Case:
     identity: str | None = None
     # Other URL arguments filled from the seeded records: argument -> key of `Seeded.refs`.
     refs: Mapping[str, str] = field(default_factory=dict)
+    # A 200 that is a file (an API export): no JSON expected.
+    file_response: bool = False
+    # An API body sent as these bytes with this media type rather than as JSON.
+    content_type: str | None = None
 
 
 def bounty_json(title: str) -> dict[str, Any]:
@@ -287,6 +314,58 @@ EXPECTED: dict[str, list[Case]] = {
                                          refs={"grant_id": "grant_signoff_api"})],
     "api_grants.cancel_grant": [Case("POST", api(ADMINS, "200"), refs={"grant_id": "grant_cancel_api"},
                                      body=lambda s: {"reason": "Superseded."})],
+    # Finance: finance acts on payouts and imports rates; the auditor reads payables and batches;
+    # statements and ledger exports for finance, program admins and auditors; rates for all.
+    "finance.payables": [Case("GET", page(PAY, "200"))],
+    "finance.batches": [Case("GET", page(PAY, "200"))],
+    "finance.create_batch": [Case("POST", page(FIN, REDIRECT),
+                                  body=lambda s: {"batch-currency": "", "batch-jurisdiction": ""})],
+    "finance.batch": [Case("GET", page(PAY, "200"), refs={"batch_id": "batch_read"})],
+    "finance.download": [
+        Case("GET", page(PAY, "200"), refs={"batch_id": "batch_read"}, args={"fmt": "csv"}),
+        Case("GET", page(PAY, "200"), refs={"batch_id": "batch_read"}, args={"fmt": "xlsx"}),
+        # Only finance decrypts payees' accounts.
+        Case("GET", page(FIN, "200"), refs={"batch_id": "batch_read"}, args={"fmt": "sepa"}),
+    ],
+    "finance.mark_exported": [Case("POST", page(FIN, REDIRECT), refs={"batch_id": "batch_export_html"},
+                                   body=lambda s: {})],
+    "finance.confirm": [Case("POST", page(FIN, REDIRECT), refs={"batch_id": "batch_confirm_html"},
+                             body=lambda s: {"file": (io.BytesIO(s.files["batch_confirm_html"]),
+                                                      "bank.csv")})],
+    "finance.cancel": [Case("POST", page(FIN, REDIRECT), refs={"batch_id": "batch_cancel_html"},
+                            body=lambda s: {"reason": "Wrong month."})],
+    "finance.claw_back": [Case("POST", page(FIN, REDIRECT), refs={"item_id": "item_claw_html"},
+                               body=lambda s: {"clawback-reason": "Reverted."})],
+    "finance.statements_index": [Case("GET", page(ST, "200"))],
+    "finance.statement": [Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR})],
+    "finance.statement_download": [
+        Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR, "fmt": fmt})
+        for fmt in ("csv", "xlsx")],
+    "finance.trial_balance": [Case("GET", page(ST, "200"))],
+    "finance.journal": [Case("GET", page(ST, "200"))],
+    "finance.rates": [Case("GET", page(SIGNED_IN, "200"))],
+    "finance.import_rates": [Case("POST", page(FIN, REDIRECT), body=lambda s: {
+        "file": (io.BytesIO(b"Date, USD, \n2 January 2026, 1.0312, \n"), "eurofxref.csv")})],
+    "finance.my_bank_details": [Case("GET", page(SIGNED_IN, "200"))],
+    "finance.set_my_bank_details": [Case("POST", page(SIGNED_IN, REDIRECT), body=lambda s: {
+        "holder_name": "Walk Person", "iban": "DE89370400440532013000", "bic": ""})],
+    # The finance API: every read but the rates needs a token (401 without one).
+    "api_finance.list_payable": [Case("GET", api(PAY, "200"))],
+    "api_finance.create_batch": [Case("POST", api(FIN, "201"), body=lambda s: {"currency": "CAD"})],
+    "api_finance.list_batches": [Case("GET", api(PAY, "200"))],
+    "api_finance.get_batch": [Case("GET", api(PAY, "200"), refs={"batch_id": "batch_read"})],
+    "api_finance.export_batch": [Case("GET", api(PAY, "200"), refs={"batch_id": "batch_read"},
+                                      args={"format": "csv"}, file_response=True)],
+    "api_finance.mark_exported": [Case("POST", api(FIN, "200"), refs={"batch_id": "batch_export_api"},
+                                       body=lambda s: {})],
+    "api_finance.confirm_batch": [Case("POST", api(FIN, "200"), refs={"batch_id": "batch_confirm_api"},
+                                       content_type="text/csv", body=lambda s: s.files["batch_confirm_api"])],
+    "api_finance.cancel_batch": [Case("POST", api(FIN, "200"), refs={"batch_id": "batch_cancel_api"},
+                                      body=lambda s: {"reason": "Wrong month."})],
+    "api_finance.claw_back": [Case("POST", api(FIN, "200"), refs={"item_id": "item_claw_api"},
+                                   body=lambda s: {"reason": "Reverted."})],
+    "api_finance.get_statement": [Case("GET", api(ST, "200"), args={"jurisdiction": "EU"})],
+    "api_finance.list_rates": [Case("GET", everyone("200"))],
     # GitLab's webhook: without the shared secret in X-Gitlab-Token, nobody gets anywhere.
     "hooks.gitlab": [Case("POST", everyone("401"), body=lambda s: {})],
 }
@@ -307,6 +386,8 @@ class Seeded:
     identities: dict[str, int] = field(default_factory=dict)
     # Hours entries, grants and people by purpose (HOURS_TARGETS, GRANT_TARGETS, "claimant_person").
     refs: dict[str, int] = field(default_factory=dict)
+    # The bank's confirmation file of each batch to confirm, by purpose.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def hidden_from(self, viewer: str) -> list[str]:
         """Titles `viewer` must never be shown."""
@@ -354,7 +435,9 @@ def seed(session: Session) -> Seeded:
         session.flush()
         identities[purpose] = identity.id
     session.commit()  # on SQLite the session's open transaction would hold the file lock
-    return Seeded(ids, titles, persona.id, identities, seed_hours_and_grants(session, claimant))
+    refs = seed_hours_and_grants(session, claimant)
+    finance_refs, files = seed_payouts(session)
+    return Seeded(ids, titles, persona.id, identities, refs | finance_refs, files)
 
 
 def seed_hours_and_grants(session: Session, claimant: Actor) -> dict[str, int]:
@@ -380,13 +463,41 @@ def seed_hours_and_grants(session: Session, claimant: Actor) -> dict[str, int]:
     return refs
 
 
+def seed_payouts(session: Session) -> tuple[dict[str, int], dict[str, bytes]]:
+    """A payout batch per purpose of BATCH_TARGETS, a paid CAD batch whose items are
+    ITEM_TARGETS, one approved bounty left unbatched for each batch the walk creates (CAD, and
+    EUR for the selection of everything), and the bank's confirmation of the batches to confirm."""
+    fin = wf.actor_of(wf.person(session, username_of("finance")))
+    payees = {code: pf.payee(session, f"walk.payee.{code.lower()}", code) for code in ("EU", "UK", "CA")}
+    refs: dict[str, int] = {}
+    for purpose, (code, bounty_currency, currency, jurisdiction) in BATCH_TARGETS.items():
+        pf.approved(session, payees[code], bounty_currency, "1000")
+        batch = payouts.create_batch(session, fin, currency=currency, jurisdiction=jurisdiction)
+        assert len(batch.items) == 1, f"{purpose}: {len(batch.items)} items"
+        refs[purpose] = batch.id
+    for _purpose in ITEM_TARGETS:
+        pf.approved(session, payees["CA"], "CAD", "1000")
+    paid = payouts.create_batch(session, fin, currency="CAD")
+    paid_view = payouts.get_batch(session, fin, paid.id)
+    payouts.import_confirmation(session, fin, paid.id, pf.confirmation_csv(paid_view))
+    assert len(paid_view.items) == len(ITEM_TARGETS)
+    refs |= {purpose: item.id for purpose, item in zip(ITEM_TARGETS, paid_view.items, strict=True)}
+    pf.approved(session, payees["CA"], "CAD", "1000")
+    pf.approved(session, payees["EU"], "EUR", "1000")
+    files = {purpose: pf.confirmation_csv(payouts.get_batch(session, fin, refs[purpose]))
+             for purpose in ("batch_confirm_html", "batch_confirm_api")}
+    session.commit()
+    return refs, files
+
+
 # ------------------------------------------------------------------------------ the walk
 
 
 def build_app(db_url: str, keycloak: KeycloakFake, **extra: Any) -> Flask:
     # CSRF protection stays on, as deployed: the walk's forms carry a token like a page's.
     return create_app({"ENV": "testing", "DATABASE_URL": db_url, "SECRET_KEY": "x" * 40,
-                       **keycloak.settings(), **extra})
+                       "BANK_DETAILS_KEY": pf.KEY, "SEPA_DEBTOR_NAME": "Sovereign Cloud Cooperative",
+                       "SEPA_DEBTOR_IBAN": "BE68539007547034", **keycloak.settings(), **extra})
 
 
 def rules_of(app: Flask) -> list[Rule]:
@@ -489,18 +600,20 @@ class Walker:
         body = case.body(self.seeded) if case.body else None
         methods = [case.method, "HEAD"] if case.method == "GET" else [case.method]
         for method in methods:
-            response = self.send(client, method, path, headers, body, is_api)
-            self.check(method, path, response, expected, is_api)
+            response = self.send(client, method, path, headers, body, is_api, case.content_type)
+            self.check(method, path, response, expected, is_api, case.file_response)
         if body is not None:
             # The same write with nothing in it: never a crash, never a success where refused.
-            empty = self.send(client, case.method, path, headers, {}, is_api)
+            nothing = b"" if case.content_type else {}
+            empty = self.send(client, case.method, path, headers, nothing, is_api, case.content_type)
             got = answer_of(empty, case.method, path, self.keycloak.base_url)
             if empty.status_code >= 500 or (expected in REFUSALS and got in SUCCESSES):
                 self.failures.append(f"{case.method} {path} (empty body): {got}, expected no "
                                      f"success ({expected} with a valid body)")
         if is_api and self.viewer != ANON and case.answers[ANON] == "401":
             # The session cookie of the pages is no credential for the API, whoever holds it.
-            cookie_only = self.send(self.session_client, case.method, path, {}, body, True)
+            cookie_only = self.send(self.session_client, case.method, path, {}, body, True,
+                                    case.content_type)
             if cookie_only.status_code != 401:
                 self.failures.append(f"{case.method} {path} with the session cookie only: "
                                      f"{cookie_only.status_code}, expected 401")
@@ -522,17 +635,20 @@ class Walker:
         return {"Authorization": f"Bearer {self.keycloak.access_token(self.sub)}"}
 
     def send(self, client: FlaskClient, method: str, path: str, headers: dict[str, str],
-             body: dict[str, Any] | None, is_api: bool) -> TestResponse:
+             body: dict[str, Any] | bytes | None, is_api: bool, content_type: str | None = None
+             ) -> TestResponse:
         self.asked += 1
         if body is None or method in ("GET", "HEAD", "OPTIONS"):
             return client.open(path, method=method, headers=headers)
+        if isinstance(body, bytes):
+            return client.open(path, method=method, headers=headers, data=body, content_type=content_type)
         if is_api:
             return client.open(path, method=method, headers=headers, json=body)
         form = {**body, "csrf_token": self.csrf_tokens.get(client, "")}
         return client.open(path, method=method, headers=headers, data=form)
 
     def check(self, method: str, path: str, response: TestResponse, expected: str,
-              is_api: bool) -> None:
+              is_api: bool, file_response: bool = False) -> None:
         got = answer_of(response, method, path, self.keycloak.base_url)
         where = f"{method} {path}"
         if got != expected:
@@ -540,13 +656,14 @@ class Walker:
             self.failures.append(f"{where}: {got}, expected {expected}  {detail}")
         if response.status_code >= 500:
             return
-        if is_api and method != "HEAD":
+        if is_api and method != "HEAD" and not (file_response and response.status_code == 200):
             if not response.is_json or response.get_json(silent=True) is None:
                 self.failures.append(f"{where}: {response.content_type} instead of JSON")
             if response.status_code == 401 and "Bearer" not in response.headers.get("WWW-Authenticate", ""):
                 self.failures.append(f"{where}: 401 without a Bearer challenge")
         if method != "HEAD" and response.status_code < 300:
-            text = response.get_data(as_text=True)
+            # Binary files (XLSX) too: a title in a zipped sheet is not found, but nothing crashes.
+            text = response.get_data().decode("utf-8", "replace")
             shown = [title for title in self.seeded.hidden_from(self.viewer) if title in text]
             if shown:
                 self.failures.append(f"{where}: shows {shown} to {self.viewer}")
@@ -579,7 +696,7 @@ def test_the_table_names_every_role_and_every_route(keycloak: KeycloakFake, tmp_
     assert {case.target for cases in EXPECTED.values() for case in cases} - {None} <= set(TARGETS)
     assert {case.identity for cases in EXPECTED.values() for case in cases} - {None} <= set(IDENTITY_TARGETS)
     assert {ref for cases in EXPECTED.values() for case in cases for ref in case.refs.values()} <= {
-        *HOURS_TARGETS, *GRANT_TARGETS}
+        *HOURS_TARGETS, *GRANT_TARGETS, *BATCH_TARGETS, *ITEM_TARGETS}
     for app in (plain, demo):
         app.extensions["bounty.db"].engine.dispose()
 
