@@ -1,4 +1,4 @@
-"""Throughput of the DCO checker on commit messages taken from the shared datasets.
+"""Throughput of the DCO checker on commit messages taken from the GitLab datasets.
 
 It builds N commits by cycling through every commit of `tests/data/gitlab/*.json` (each
 copy with a sha of its own), then checks them with `DcoChecker.check_commit` with the

@@ -1,4 +1,4 @@
-"""`bounty dco check`: the shared datasets, a list of commits, a real git repository, and
+"""`bounty dco check`: the GitLab datasets, a list of commits, a real git repository, and
 every bad input (exit 2, one line). No database is created or opened."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def gitlab_commit(sha: str, message: str, author: tuple[str, str] = JANE,
             "committer_name": author[0], "committer_email": author[1], "parent_ids": list(parents)}
 
 
-# The shared datasets.
+# The GitLab datasets.
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_json_output_of_a_dataset_agrees_with_the_ground_truth_and_exits_1(run, name):

@@ -1,23 +1,16 @@
-"""`bounty people merge`, `link` and `unlinked` against a real database of each kind.
-
-The `people` group is registered by the lead in bounty/cli/__init__.py; until then the tests
-run it through a command group of their own holding it.
-"""
+"""`bounty people merge`, `link` and `unlinked` against a real database of each kind."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import click
 import pytest
 from click.testing import Result
-from flask.cli import FlaskGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bounty import create_app
 from bounty.cli import cli
-from bounty.cli import people as people_cli
 from bounty.models import AuditEvent, Identity, MergeRequest, Person
 from bounty.services import journal
 from tests import workflow_factories as wf
@@ -26,23 +19,14 @@ from tests.service.test_identities import merge_request
 Run = Callable[..., Result]
 
 
-def _command_line() -> click.Group:
-    if "people" in cli.commands:
-        return cli
-    group = FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False)
-    group.add_command(people_cli.group)
-    return group
-
-
 @pytest.fixture
 def run(db_url: str, session: Session) -> Iterator[Run]:
     app = create_app({"DATABASE_URL": db_url, "ENV": "testing"})
     runner = app.test_cli_runner()
-    command_line = _command_line()
 
     def invoke(*args: str) -> Result:
         session.close()  # on SQLite an open transaction holds the file lock
-        return runner.invoke(command_line, list(args))
+        return runner.invoke(cli, list(args))
 
     yield invoke
     app.extensions["bounty.db"].engine.dispose()

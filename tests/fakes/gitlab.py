@@ -23,7 +23,7 @@ kind (`counts`), can be told to fail every request after the next N (`fail_after
 dropped connection) until `heal()`, and lets a test add or change merge requests between syncs.
 
 Fixtures: `make_fake_gitlab(*datasets, **options)` starts servers (stopped after the test);
-`fake_gitlab` is one serving both shared datasets; `shared_datasets` reads those once. The
+`fake_gitlab` is one serving both GitLab datasets; `shared_datasets` reads those once. The
 datasets and builders of GitLab-shaped objects live in `tests/fakes/gitlab_data.py`.
 """
 
@@ -89,7 +89,7 @@ class FakeGitLab:
     # -- data -----------------------------------------------------------------------------
 
     def add_dataset(self, dataset: dict[str, Any]) -> None:
-        """Serve a dataset of the shared shape (a project, its MRs and their commits)."""
+        """Serve a dataset of the datasets' shape (a project, its MRs and their commits)."""
         project = dataset["project"]
         with self._lock:
             self.projects[project["id"]] = project
@@ -384,12 +384,12 @@ def make_fake_gitlab_fixture() -> Iterator[Callable[..., FakeGitLab]]:
 
 @pytest.fixture(name="shared_datasets", scope="session")
 def shared_datasets_fixture() -> dict[str, dict[str, Any]]:
-    """Both shared datasets, read once per run (tests must not change them: the fake copies MRs)."""
+    """Both GitLab datasets, read once per run (tests must not change them: the fake copies MRs)."""
     return {path: load_dataset(file) for path, file in DATASETS.items()}
 
 
 @pytest.fixture(name="fake_gitlab")
 def fake_gitlab_fixture(make_fake_gitlab: Callable[..., FakeGitLab],
                         shared_datasets: dict[str, dict[str, Any]]) -> FakeGitLab:
-    """A fake GitLab serving both shared datasets."""
+    """A fake GitLab serving both GitLab datasets."""
     return make_fake_gitlab(*shared_datasets.values())

@@ -1,6 +1,6 @@
-"""Datasets for the fake GitLab (`tests/fakes/gitlab.py`): the shared ones and synthetic ones.
+"""Datasets for the fake GitLab (`tests/fakes/gitlab.py`): the real ones and synthetic ones.
 
-The shared datasets (`tests/data/gitlab/*.json`, or `$BOUNTY_GITLAB_DATA_DIR`) are
+The GitLab datasets (`tests/data/gitlab/*.json`, or `$BOUNTY_GITLAB_DATA_DIR`) are
 GitLab REST v4 JSON: `{"project", "merge_requests", "commits": {"<iid>": [...]}}`. The
 builders here make objects of the same shape in code, for synthetic projects of any size.
 """
@@ -24,7 +24,7 @@ HOST = "https://gitlab.example.com"
 
 
 def load_dataset(path: str | Path) -> dict[str, Any]:
-    """A dataset file of the shared shape."""
+    """A dataset file of the datasets' shape."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
@@ -39,7 +39,7 @@ def parse_time(value: str) -> datetime:
 
 
 def stable_id(text: str) -> int:
-    """A stable positive id from text (the shared datasets derive theirs the same way)."""
+    """A stable positive id from text (the GitLab datasets derive theirs the same way)."""
     return 1 + int(hashlib.sha1(text.encode()).hexdigest()[:7], 16)
 
 
@@ -89,7 +89,7 @@ def make_project(path: str) -> dict[str, Any]:
 
 def synthetic_dataset(path: str = "coop/widget", merge_requests: int = 20, commits_per_mr: int = 4,
                       failing_every: int = 10, start: datetime | None = None) -> dict[str, Any]:
-    """A dataset of the shared shape: `merge_requests` merged MRs of `commits_per_mr` commits.
+    """A dataset of the datasets' shape: `merge_requests` merged MRs of `commits_per_mr` commits.
 
     Every `failing_every`-th MR has one commit without a sign-off (0: none fails). Updates are
     a minute apart from `start`; authors cycle through 25 people.
@@ -113,10 +113,10 @@ def synthetic_dataset(path: str = "coop/widget", merge_requests: int = 20, commi
                                       author=(stable_id(f"user:person{person}"), f"person{person}",
                                               author[0])))
         commits[str(iid)] = listed
-    mrs.reverse()  # newest first, as the shared files list them
+    mrs.reverse()  # newest first, as the dataset files list them
     return {"project": project, "merge_requests": mrs, "commits": commits}
 
 
 def shared_dataset(path: str) -> dict[str, Any]:
-    """One of the two shared datasets by project path (`helm/helm`, `SovereignCloudStack/standards`)."""
+    """One of the two GitLab datasets by project path (`helm/helm`, `SovereignCloudStack/standards`)."""
     return load_dataset(DATASETS[path])

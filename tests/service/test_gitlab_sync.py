@@ -1,6 +1,6 @@
 """The GitLab sync against the fake GitLab over real HTTP, on SQLite and PostgreSQL.
 
-Counts come from the shared datasets' README (400 MRs each; 400 and 597 commits; 55 and 7
+Counts come from the datasets' README (tests/data/gitlab) (400 MRs each; 400 and 597 commits; 55 and 7
 MRs failing the DCO); every MR's and commit's verdict is compared with the verdict files.
 """
 

@@ -401,7 +401,7 @@ def test_a_person_made_before_identities_gets_a_keycloak_identity_at_sign_in(ses
     assert identity(session, "keycloak", "test-ada").person_id == made.id
 
 
-# ------------------------------------------------------------------ the shared datasets
+# ------------------------------------------------------------------ the GitLab datasets
 
 
 @pytest.mark.parametrize("path, usernames, emails", [

@@ -1,4 +1,4 @@
-"""The checker agrees with the ground truth of both shared datasets on every commit and MR.
+"""The checker agrees with the ground truth of both GitLab datasets on every commit and MR.
 
 `tests/data/gitlab/*.dco_verdicts.json` holds the reference rules' verdict (dco_ok,
 exempt, reason) for every commit and merge request; all must agree, reason text included.
