@@ -40,8 +40,7 @@ from bounty.api.finance_schemas import (
     decimal_text,
 )
 from bounty.api.schemas import MAX_ID, ErrorOut
-from bounty.exports import payouts as batch_exports
-from bounty.exports import sepa
+from bounty.exports.batch_files import batch_file
 from bounty.exports.payouts import InconsistentBatch
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
@@ -216,23 +215,11 @@ def export_batch(args: dict[str, Any], batch_id: int, *, actor: Actor) -> Any:
     CSV or XLSX (every item; finance and auditors) or a SEPA pain.001 credit transfer of the
     pending EUR items (finance). Changes nothing: record the batch as sent with `/exported`.
     """
-    actor = actor
     view = payouts.get_batch(db.session, actor, batch_id)
     fmt = args["format"]
     try:
-        if fmt == "csv":
-            data = batch_exports.batch_csv(view)
-        elif fmt == "xlsx":
-            data = batch_exports.batch_xlsx(view)
-        else:
-            actor.require(Permission.MANAGE_PAYOUTS)  # only finance decrypts payees' accounts
-            config = current_app.config
-            debtor = sepa.debtor_from_settings(config.get("SEPA_DEBTOR_NAME"), config.get("SEPA_DEBTOR_IBAN"),
-                                               config.get("SEPA_DEBTOR_BIC"))
-            day = sepa.check_execution_date(args.get("execution_date") or datetime.now(UTC).date())
-            accounts = sepa.payee_accounts(db.session, actor, view, key=config.get("BANK_DETAILS_KEY") or "")
-            data = sepa.batch_sepa(view, debtor=debtor, ibans=accounts, execution_date=day,
-                                   skip_non_eur=args["skip_non_eur"])
+        data = batch_file(db.session, actor, view, fmt, current_app.config,
+                          execution_date=args.get("execution_date"), skip_non_eur=args["skip_non_eur"])
     except InconsistentBatch as exc:
         raise errors.ApiError(409, "inconsistent_batch", str(exc)) from None
     response: Response = send_file(io.BytesIO(data), mimetype=FILE_TYPES[fmt], as_attachment=True,

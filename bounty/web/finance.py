@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bounty.auth import current_actor
 from bounty.auth.decorators import login_required, permission_required
+from bounty.exports.batch_files import batch_file
 from bounty.exports.payouts import InconsistentBatch
 from bounty.exports.statements import summary as statement_summary
 from bounty.extensions import db
@@ -167,8 +168,9 @@ def download(batch_id: int, fmt: str) -> ResponseReturnValue:
         return batch_page(batch_id, 400, sepa_form=sepa_form)
     try:
         view = payouts.get_batch(db.session, actor, batch_id)
-        data = finance_files.batch_file(actor, view, fmt, execution_date=sepa_form.execution_date.data,
-                                        skip_non_eur=bool(sepa_form.skip_non_eur.data))
+        data = batch_file(db.session, actor, view, fmt, current_app.config,
+                          execution_date=sepa_form.execution_date.data,
+                          skip_non_eur=bool(sepa_form.skip_non_eur.data))
     except (ServiceError, LedgerError, InconsistentBatch) as refusal:
         code = ff.status_of(refusal)
         if (isinstance(refusal, InvalidInput) and refusal.field == "execution_date"

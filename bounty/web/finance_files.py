@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 
-from flask import Response, current_app, send_file, stream_with_context
+from flask import Response, send_file, stream_with_context
 from sqlalchemy.orm import Session
 
-from bounty.exports import payouts as batch_exports
-from bounty.exports import sepa
 from bounty.exports import statements as statement_exports
 from bounty.extensions import db
-from bounty.governance.permissions import Permission
 from bounty.services import journal_export, statements
 from bounty.services.actors import Actor
-from bounty.services.payouts import BatchView
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,25 +37,6 @@ def _attachment(data: bytes, mimetype: str, name: str) -> Response:
 
 def batch_filename(batch_id: int, fmt: str) -> str:
     return f"payout-batch-{batch_id}.{EXTENSIONS[fmt]}"
-
-
-def batch_file(actor: Actor, view: BatchView, fmt: str, *, execution_date: date | None = None,
-               skip_non_eur: bool = False) -> bytes:
-    """The batch as `fmt` (csv, xlsx, sepa). SEPA refusals (InvalidInput naming the setting,
-    the batch or the payees; PermissionDenied for anyone but finance) are raised."""
-    if fmt == "csv":
-        return batch_exports.batch_csv(view)
-    if fmt == "xlsx":
-        return batch_exports.batch_xlsx(view)
-    # Only finance decrypts payees' accounts: say so before any setting is looked at.
-    actor.require(Permission.MANAGE_PAYOUTS)
-    config = current_app.config
-    debtor = sepa.debtor_from_settings(config.get("SEPA_DEBTOR_NAME"), config.get("SEPA_DEBTOR_IBAN"),
-                                       config.get("SEPA_DEBTOR_BIC"))
-    day = sepa.check_execution_date(execution_date or datetime.now(UTC).date())
-    accounts = sepa.payee_accounts(db.session, actor, view, key=config.get("BANK_DETAILS_KEY") or "")
-    return sepa.batch_sepa(view, debtor=debtor, ibans=accounts, execution_date=day,
-                           skip_non_eur=skip_non_eur)
 
 
 def batch_response(data: bytes, batch_id: int, fmt: str) -> Response:
