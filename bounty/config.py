@@ -83,6 +83,8 @@ DEFAULTS: dict[str, Any] = {
     "HOURS_BACKDATE_DAYS": 90,
     # Public pages kept per worker process for anonymous visitors (bounty.web.page_cache); 0 turns it off.
     "PAGE_CACHE_SIZE": 256,
+    # Hours a finished document (XLSX export, awards report) stays downloadable before it is purged.
+    "DOCUMENT_RETENTION_HOURS": 168,
     # Default locale of pages and of money and date formatting (en or fr).
     "DEFAULT_LOCALE": "en",
 }
@@ -145,7 +147,8 @@ def validate(settings: Mapping[str, Any]) -> None:
             isinstance(settings[key], list) and all(isinstance(item, str | int) for item in settings[key])
         ):
             raise ConfigError(f"BOUNTY_{key} must be a list (JSON or comma-separated), got {settings[key]!r}")
-    positive = ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES", "HOURS_BACKDATE_DAYS")
+    positive = ("GITLAB_PER_PAGE", "GITLAB_SYNC_INTERVAL_MINUTES", "WEBHOOK_MAX_BYTES", "HOURS_BACKDATE_DAYS",
+                "DOCUMENT_RETENTION_HOURS")
     for key in positive:
         value = settings[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from bounty.api import bounties, errors, finance, grants, hours
+from bounty.api import activity, awards, bounties, documents, errors, finance, grants, hours, leaderboards
 from bounty.api.auth import SECURITY_SCHEME, SECURITY_SCHEME_SPEC
 from bounty.api.schemas import ErrorOut
 from bounty.extensions import csrf
@@ -64,7 +64,7 @@ def register_api(app: Flask) -> None:
         app.config.setdefault(key, deepcopy(value))
     api = BountyApi(app)
     api.spec.components.security_scheme(SECURITY_SCHEME, SECURITY_SCHEME_SPEC)
-    for module in (bounties, hours, grants, finance):
+    for module in (bounties, hours, grants, finance, documents, activity, awards, leaderboards):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     errors.register_routing_errors(app, API_PREFIX)

@@ -10,10 +10,13 @@ from flask.cli import FlaskGroup
 from bounty import create_app
 from bounty.cli import (
     audit,
+    awards,
+    badges,
     claims,
     db,
     dco,
     demo,
+    documents,
     finance,
     fund,
     fx,
@@ -23,6 +26,7 @@ from bounty.cli import (
     ledger,
     payouts,
     people,
+    report,
     seed,
 )
 
@@ -35,5 +39,5 @@ cli = FlaskGroup(
 
 for command in (db.group, fund.group, fx.group, ledger.group, audit.group, claims.group, dco.group,
                 finance.group, gitlab.group, grants.group, hours.group, payouts.group, people.group,
-                seed.command, demo.command):
+                awards.group, badges.group, documents.group, report.group, seed.command, demo.command):
     cli.add_command(command)

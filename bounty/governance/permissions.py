@@ -41,10 +41,14 @@ class Permission(StrEnum):
     CLAIM_IDENTITY = "claim_identity"
     # Link identities to people, confirm or decline claims, merge two person records.
     MANAGE_IDENTITIES = "manage_identities"
+    # Vote on award nominations; the vote binds only with CAST_BINDING_VOTE.
+    VOTE_ON_AWARDS = "vote_on_awards"
+    # Choose whether one's own name appears on public pages (leaderboards, results).
+    SET_OWN_LISTING = "set_own_listing"
 
 
 _CONTRIBUTOR = {Permission.VIEW_PUBLIC, Permission.CLAIM_BOUNTY, Permission.LOG_HOURS, Permission.NOMINATE,
-                Permission.CLAIM_IDENTITY}
+                Permission.CLAIM_IDENTITY, Permission.VOTE_ON_AWARDS, Permission.SET_OWN_LISTING}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.CONTRIBUTOR: frozenset(_CONTRIBUTOR),

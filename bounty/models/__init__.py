@@ -7,6 +7,7 @@ from bounty.models.audit import AuditChainHead, AuditEvent
 from bounty.models.awards import AwardCategory, AwardRound, Nomination, Vote
 from bounty.models.base import Base, utcnow
 from bounty.models.bounties import Bounty, Claim, ClaimLink, Review
+from bounty.models.documents import DocumentJob
 from bounty.models.funds import BountyCategory, Pool
 from bounty.models.fx import ExchangeRate
 from bounty.models.grants import Grant, Tranche
@@ -17,6 +18,7 @@ from bounty.models.ledger import Account, LedgerLine, LedgerTransaction, Reserva
 from bounty.models.merged_work import GitLabSyncCursor, MergeRequest, MergeRequestCommit
 from bounty.models.payouts import BankConfirmation, PayeeBankAccount, PayoutBatch, PayoutItem
 from bounty.models.people import Identity, Jurisdiction, JurisdictionShare, Organisation, Person
+from bounty.models.recognition import Badge, ListingConsent, PersonBadge, ScoreWeight, WorkingGroupProject
 
 __all__ = [
     "Account",
@@ -24,6 +26,7 @@ __all__ = [
     "AuditEvent",
     "AwardCategory",
     "AwardRound",
+    "Badge",
     "BankConfirmation",
     "Base",
     "Bounty",
@@ -31,6 +34,7 @@ __all__ = [
     "Capability",
     "Claim",
     "ClaimLink",
+    "DocumentJob",
     "ExchangeRate",
     "GitLabSyncCursor",
     "Grant",
@@ -40,6 +44,7 @@ __all__ = [
     "JurisdictionShare",
     "LedgerLine",
     "LedgerTransaction",
+    "ListingConsent",
     "MergeRequest",
     "MergeRequestCommit",
     "Nomination",
@@ -48,13 +53,16 @@ __all__ = [
     "PayoutBatch",
     "PayoutItem",
     "Person",
+    "PersonBadge",
     "Pool",
     "Reservation",
     "Review",
+    "ScoreWeight",
     "Tranche",
     "Vote",
     "WebhookDelivery",
     "WorkingGroup",
     "WorkingGroupMember",
+    "WorkingGroupProject",
     "utcnow",
 ]

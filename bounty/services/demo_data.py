@@ -54,7 +54,7 @@ from bounty.models import (
 )
 from bounty.models.groups import MEMBER_ROLES
 from bounty.models.hours import ACTIVITIES, HOURS_STATUSES
-from bounty.services import audit, funds, fx, reservations, seed_files
+from bounty.services import audit, demo_awards, demo_recognition, funds, fx, reservations, seed_files
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput, NotFound
 from bounty.services.seed import SeedReport, amount, need
@@ -376,6 +376,8 @@ def seed_demo(session: Session, actor: Actor, seed_dir: Path = SEED_DIR,
         context = {"pool": pool, "people": people, "created_by": creator}
         for table in data["bounties"].get("bounties", []):
             _seed_bounty(session, actor, table, context, now, report)
+        demo_recognition.seed_demo_recognition(session, actor, seed_dir, people, now, report.count)
+        demo_awards.seed_demo_awards(session, actor, seed_dir, people, now, report.count)
     except BaseException:
         session.rollback()
         raise

@@ -34,7 +34,7 @@ from bounty.models import (
     WorkingGroup,
 )
 from bounty.models.funds import POOL_KINDS
-from bounty.services import audit, funds, fx, seed_files
+from bounty.services import audit, funds, fx, seed_files, seed_recognition
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput
 from bounty.services.seed_files import SEED_DIR
@@ -252,6 +252,7 @@ def seed_reference(session: Session, actor: Actor, seed_dir: Path = SEED_DIR) ->
         _seed_jurisdictions(session, actor, files.jurisdictions, report)
         _seed_working_groups(session, actor, files.working_groups, report)
         _seed_categories(session, actor, files.categories, report)
+        seed_recognition.seed_recognition(session, actor, seed_dir, report.count)
         session.commit()
     except BaseException:
         session.rollback()

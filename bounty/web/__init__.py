@@ -27,7 +27,22 @@ from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
 from bounty.services import identity_queries, statements
-from bounty.web import admin, bounties, dev_login, finance, grants, hooks, hours, identities, public
+from bounty.web import (
+    activity,
+    admin,
+    awards,
+    bounties,
+    dev_login,
+    documents,
+    finance,
+    grants,
+    hooks,
+    hours,
+    identities,
+    leaderboards,
+    profile,
+    public,
+)
 from bounty.web import auth as sign_in_views
 from bounty.web.markdown import render_markdown
 
@@ -59,6 +74,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(grants.bp)
     app.register_blueprint(finance.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(activity.bp)
+    app.register_blueprint(awards.bp)
+    app.register_blueprint(leaderboards.bp)
+    app.register_blueprint(profile.bp)
     if app.config["DEMO_LOGIN"]:
         # Only registered when asked for: without DEMO_LOGIN the routes do not exist (404).
         app.register_blueprint(dev_login.bp)
