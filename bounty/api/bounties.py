@@ -42,6 +42,8 @@ errors.register_handlers(blp)
 
 # Ids beyond the databases' 32-bit integers are no route at all (404), never a database error.
 BOUNTY_PATH = f"/bounties/<int(min=1, max={MAX_ID}):bounty_id>"
+# Who a timeline step names when its person has not agreed to be named publicly.
+ANONYMOUS = "Anonymous contributor"
 
 
 def _documented_errors(*statuses: int) -> Any:
@@ -86,14 +88,16 @@ def bounty_out(detail: bounty_queries.BountyDetail) -> dict[str, Any]:
                     for review in detail.reviews],
         "actions": sorted(detail.actions),
         "timeline": [{"occurred_at": event.occurred_at, "action": event.action,
-                      "actor": event.actor_label, "summary": event.summary}
+                      "actor": ANONYMOUS if event.actor_id in detail.hidden_people else event.actor_label,
+                      "summary": event.summary}
                      for event in detail.timeline],
     }
 
 
 def _claim_fields(claim: bounty_queries.ClaimView) -> dict[str, Any]:
     return {"id": claim.id, "status": claim.status, "claimant_id": claim.person_id,
-            "claimant_name": claim.claimant_name, "claimed_at": claim.claimed_at,
+            "claimant_name": None if claim.claimant_hidden else claim.claimant_name,
+            "claimed_at": claim.claimed_at,
             "expires_at": claim.expires_at, "submitted_at": claim.submitted_at,
             "decided_at": claim.decided_at, "remediation_due_at": claim.remediation_due_at,
             "remediation_breached_at": claim.remediation_breached_at}
@@ -101,7 +105,8 @@ def _claim_fields(claim: bounty_queries.ClaimView) -> dict[str, Any]:
 
 def _review_fields(review: bounty_queries.ReviewView, claim_id: int | None) -> dict[str, Any]:
     return {"claim_id": claim_id, "reviewer_id": review.reviewer_id,
-            "reviewer_name": review.reviewer_name, "verdict": review.verdict, "comment": review.comment,
+            "reviewer_name": None if review.reviewer_hidden else review.reviewer_name,
+            "verdict": review.verdict, "comment": review.comment,
             "jurisdiction": review.jurisdiction, "is_security_council": review.is_security_council,
             "created_at": review.created_at}
 

@@ -153,7 +153,9 @@ class BountySummaryOut(Schema):
     eur_amount = fields.Nested(MoneyOut, allow_none=True,
                                metadata={"description": "The EUR reserved in the pool, once published"})
     is_embargoed = fields.Boolean(required=True)
-    claimant_name = fields.String(allow_none=True)
+    claimant_name = fields.String(allow_none=True, metadata={
+        "description": "Null while nobody holds a claim, or for anonymous callers when the claimant "
+                       "has not agreed to be named publicly"})
     published_at = fields.DateTime(allow_none=True)
 
 
@@ -201,7 +203,8 @@ class ClaimOut(Schema):
     bounty_id = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(CLAIM_STATUSES))
     claimant_id = fields.Integer(required=True)
-    claimant_name = fields.String(allow_none=True)
+    claimant_name = fields.String(allow_none=True, metadata={
+        "description": "Null for anonymous callers when the claimant has not agreed to be named publicly"})
     claimed_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
     submitted_at = fields.DateTime(allow_none=True)

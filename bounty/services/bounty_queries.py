@@ -9,6 +9,9 @@ Read only: nothing here writes or commits. Two rules apply to every read:
   counts, NotFound on its page.
 - Lapsed claims. An active claim past `expires_at` is read as lapsed and its bounty as
   open, even before `bounty claims expire` (or the next claim) records it.
+- Names. Claimants, reviewers and the people of a timeline are named to visitors who are
+  not signed in only when they agreed to be (`bounty.services.public_names`); otherwise the
+  name is withheld and the row says so (`claimant_hidden`, `reviewer_hidden`, `hidden_people`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from bounty.models import (
     utcnow,
 )
 from bounty.models.bounties import BOUNTY_STATUSES, LIVE_CLAIM_STATUSES
-from bounty.services import audit
+from bounty.services import audit, public_names
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -73,6 +76,7 @@ class BountyRow:
     is_embargoed: bool
     claimant_name: str | None
     published_at: datetime | None
+    claimant_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class ClaimView:
     decided_at: datetime | None
     remediation_due_at: datetime | None
     remediation_breached_at: datetime | None
+    claimant_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class ReviewView:
     comment: str
     is_security_council: bool
     created_at: datetime
+    reviewer_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,8 @@ class BountyDetail:
     review_status: ReviewOutcome | None
     actions: set[str]
     timeline: list[AuditEvent]
+    # People of the timeline the viewer may not see named.
+    hidden_people: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -295,8 +303,8 @@ def can_view(session: Session, viewer: Actor, bounty_id: int, *, now: datetime |
     return session.execute(select(query.exists())).scalar_one()
 
 
-def _rows(session: Session, ids: list[int], now: datetime) -> list[BountyRow]:
-    """The board rows of `ids` (already checked visible), in that order."""
+def _rows(session: Session, ids: list[int], now: datetime, viewer: Actor) -> list[BountyRow]:
+    """The board rows of `ids` (already checked visible to `viewer`), in that order."""
     if not ids:
         return []
     status = _effective_status(now)
@@ -305,7 +313,7 @@ def _rows(session: Session, ids: list[int], now: datetime) -> list[BountyRow]:
         select(Bounty.id, Bounty.title, status, BountyCategory.code, BountyCategory.name, WorkingGroup.code,
                Bounty.amount_minor, Bounty.currency,
                and_(BountyCategory.is_embargoed, Bounty.disclosed_at.is_(None)), claimant,
-               Bounty.published_at)
+               Bounty.published_at, _CLAIMANT.id, _CLAIMANT.is_public_listing)
         .join(BountyCategory, BountyCategory.id == Bounty.category_id)
         .outerjoin(WorkingGroup, WorkingGroup.id == Bounty.working_group_id)
         .outerjoin(_LIVE, _LIVE_JOIN)
@@ -319,13 +327,15 @@ def _rows(session: Session, ids: list[int], now: datetime) -> list[BountyRow]:
     ):
         reserved[subject_id] = int(minor)
     rows = []
+    reveal = public_names.sees_every_name(viewer)
     for id_ in ids:
         (_, title, state, code, name, group, minor, currency, embargoed, name_of_claimant,
-         published_at) = found[id_]
+         published_at, _claimant_id, claimant_is_public) = found[id_]
         eur = reserved.get(id_, int(minor) if currency == "EUR" else None)
+        hidden = name_of_claimant is not None and not reveal and not claimant_is_public
         rows.append(BountyRow(id_, title, state, code, name, group, Money(int(minor), currency),
                               Money(eur, "EUR") if eur is not None else None, bool(embargoed),
-                              name_of_claimant, published_at))
+                              None if hidden else name_of_claimant, published_at, hidden))
     return rows
 
 
@@ -341,24 +351,27 @@ def list_bounties(session: Session, viewer: Actor, filters: BountyFilter, page: 
     ordered = _ordered(query, filters.sort or "newest", per_page, (page - 1) * per_page)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     ids = list(session.execute(ordered).scalars())
-    return Page(_rows(session, ids, now), int(total), page, per_page)
+    return Page(_rows(session, ids, now, viewer), int(total), page, per_page)
 
 
-def _claim_view(session: Session, claim: Claim, now: datetime) -> ClaimView:
+def _claim_view(session: Session, claim: Claim, now: datetime, hidden: frozenset[int]) -> ClaimView:
     person = session.get(Person, claim.person_id)
-    return ClaimView(claim.id, claim.person_id, person.display_name if person else "?",
+    withheld = claim.person_id in hidden
+    name = "" if withheld else (person.display_name if person else "?")
+    return ClaimView(claim.id, claim.person_id, name,
                      effective_claim_status(claim, now), claim.claimed_at, claim.expires_at,
                      claim.submitted_at, claim.decided_at, claim.remediation_due_at,
-                     claim.remediation_breached_at)
+                     claim.remediation_breached_at, withheld)
 
 
-def _reviews(session: Session, claim: Claim) -> list[ReviewView]:
+def _reviews(session: Session, claim: Claim, hidden: frozenset[int]) -> list[ReviewView]:
     rows = session.execute(
         select(Review, Person.display_name).join(Person, Person.id == Review.reviewer_id)
         .where(Review.claim_id == claim.id).order_by(Review.id)
     ).all()
-    return [ReviewView(r.reviewer_id, name, r.reviewer_jurisdiction_code, r.verdict, r.comment,
-                       r.is_security_council, r.created_at) for r, name in rows]
+    return [ReviewView(r.reviewer_id, "" if r.reviewer_id in hidden else name, r.reviewer_jurisdiction_code,
+                       r.verdict, r.comment, r.is_security_council, r.created_at, r.reviewer_id in hidden)
+            for r, name in rows]
 
 
 def _actions(viewer: Actor, row: BountyRow, claim: ClaimView | None, reviews: list[ReviewView]) -> set[str]:
@@ -386,7 +399,7 @@ def get_bounty(session: Session, viewer: Actor, bounty_id: int, *,
     now = now or utcnow()
     if not can_view(session, viewer, bounty_id, now=now):
         raise NotFound(f"no bounty {bounty_id}")
-    [row] = _rows(session, [bounty_id], now)
+    [row] = _rows(session, [bounty_id], now, viewer)
     bounty = session.get(Bounty, bounty_id)
     assert bounty is not None
     category = session.get(BountyCategory, bounty.category_id)
@@ -394,10 +407,15 @@ def get_bounty(session: Session, viewer: Actor, bounty_id: int, *,
     live = session.execute(
         select(Claim).where(Claim.bounty_id == bounty.id, Claim.status.in_(LIVE_CLAIM_STATUSES))
     ).scalar_one_or_none()
-    claim = _claim_view(session, live, now) if live is not None else None
+    timeline = audit.events_for(session, "bounty", bounty.id)
+    people = {event.actor_id for event in timeline}
+    if live is not None:
+        people |= {live.person_id, *(review.reviewer_id for review in live.reviews)}
+    hidden = public_names.hidden_among(session, viewer, people)
+    claim = _claim_view(session, live, now, hidden) if live is not None else None
     if claim is not None and claim.status == "lapsed":
         claim = None
-    reviews = _reviews(session, live) if claim is not None and live is not None else []
+    reviews = _reviews(session, live, hidden) if claim is not None and live is not None else []
     links = [LinkView(link.url) for link in live.links] if claim is not None and live else []
     review_status = None
     if claim is not None and claim.status in ("submitted", "approved"):
@@ -409,7 +427,7 @@ def get_bounty(session: Session, viewer: Actor, bounty_id: int, *,
         capability=session.get(Capability, bounty.capability_id) if bounty.capability_id else None,
         claim=claim, links=links, reviews=reviews, review_status=review_status,
         actions=_actions(viewer, row, claim, reviews),
-        timeline=audit.events_for(session, "bounty", bounty.id),
+        timeline=timeline, hidden_people=hidden,
     )
 
 
@@ -425,7 +443,7 @@ def review_queue(session: Session, viewer: Actor, *, now: datetime | None = None
         .where(_LIVE.status == "submitted", _LIVE.person_id != viewer.person_id, not_(reviewed))
         .order_by(_LIVE.submitted_at, Bounty.id)
     ).scalars()
-    return _rows(session, list(ids), now)
+    return _rows(session, list(ids), now, viewer)
 
 
 def my_work(session: Session, viewer: Actor, *, now: datetime | None = None) -> MyWork:

@@ -38,7 +38,8 @@ def test_the_page_shows_the_facts_and_the_timeline(demo_app: Flask, session: Ses
     timeline = html[html.index('id="timeline"'):]
     assert timeline.index("Created as a draft") < timeline.index("Published") < timeline.index(
         "Amount reserved in the pool")
-    assert "by Admin" in timeline
+    # The admin has not agreed to be named in public: visitors read who did it as anonymous.
+    assert "by Anonymous contributor" in timeline and "by Admin" not in timeline
     assert re.search(r'<time datetime="[0-9T:.+-]+">[A-Z][a-z]{2} \d+, \d{4}, [0-9:]+\s[AP]M UTC</time>',
                      timeline)
     # Anonymous visitors get no forms, only the facts.
