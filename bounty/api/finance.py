@@ -1,6 +1,8 @@
 """The finance endpoints of `/api/v1`: what is payable, payout batches (create, list, read,
 export as CSV/XLSX/SEPA, record as sent, import the bank's confirmation, cancel), claw-back
-of a paid item, a jurisdiction's statement, and the exchange rates.
+of a paid item, a jurisdiction's statement (a calendar year or any period), and the exchange
+rates. An XLSX export is built on the job queue: the answer is 202 with the document job
+(`bounty.api.documents`); CSV and SEPA files are answered at once.
 
 Reads need a bearer token too (401 without one), except the rates, which are public; who
 may read or act is the services' call (finance acts; auditors read batches; program admins
@@ -22,6 +24,8 @@ from werkzeug.wrappers import Response
 
 from bounty.api import errors
 from bounty.api.auth import bearer_optional, bearer_required
+from bounty.api.documents import accepted
+from bounty.api.documents_schemas import DocumentOut
 from bounty.api.finance_schemas import (
     BatchIn,
     BatchListArgs,
@@ -50,6 +54,7 @@ from bounty.services import fx, payouts, statements
 from bounty.services.actors import Actor
 from bounty.services.payout_queries import check_filters
 from bounty.services.payouts import BatchItemView, BatchView, ConfirmationRejected, ConfirmationResult
+from bounty.tasks.documents import submit_document
 
 blp = Blueprint("api_finance", __name__,
                 description="Finance: payout batches, exports, bank confirmations, statements.")
@@ -59,8 +64,7 @@ BATCH_PATH = f"/payouts/batches/<int(min=1, max={MAX_ID}):batch_id>"
 ITEM_PATH = f"/payouts/items/<int(min=1, max={MAX_ID}):item_id>"
 MAX_UPLOAD = 5 * 1024 * 1024
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
-FILE_TYPES = {"csv": "text/csv", "sepa": "application/xml",
-              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FILE_TYPES = {"csv": "text/csv", "sepa": "application/xml"}
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "sepa": "xml"}
 # The bank's CSV as the body itself, or as the part `file` of a form.
 CONFIRMATION_BODY = {"required": True, "description": "The bank's CSV: end_to_end_id,amount,date",
@@ -208,15 +212,21 @@ def get_batch(batch_id: int, *, actor: Actor) -> Any:
 @blp.arguments(ExportArgs, location="query")
 @blp.doc(responses={"200": {"description": "The file, as an attachment", "content": {
     media: {"schema": {"type": "string", "format": "binary"}} for media in FILE_TYPES.values()}}})
+@blp.alt_response(202, schema=DocumentOut, description="format=xlsx: the document job building the "
+                  "workbook; follow `Location`, then its `links.file`")
 @_errors(401, 403, 404, 409, 422)
 def export_batch(args: dict[str, Any], batch_id: int, *, actor: Actor) -> Any:
     """Export a payout batch
 
-    CSV or XLSX (every item; finance and auditors) or a SEPA pain.001 credit transfer of the
-    pending EUR items (finance). Changes nothing: record the batch as sent with `/exported`.
+    CSV (every item; finance and auditors) or a SEPA pain.001 credit transfer of the pending
+    EUR items (finance), answered at once. XLSX is built on the job queue: 202 with the
+    document job (`/documents/{id}`), whose file is downloaded once done. Changes nothing:
+    record the batch as sent with `/exported`.
     """
-    view = payouts.get_batch(db.session, actor, batch_id)
     fmt = args["format"]
+    if fmt == "xlsx":
+        return accepted(submit_document(db.session, actor, "payout_batch_xlsx", {"batch_id": batch_id}))
+    view = payouts.get_batch(db.session, actor, batch_id)
     try:
         data = batch_file(db.session, actor, view, fmt, current_app.config,
                           execution_date=args.get("execution_date"), skip_non_eur=args["skip_non_eur"])
@@ -324,10 +334,15 @@ def claw_back(data: dict[str, Any], item_id: int, *, actor: Actor) -> Any:
 def get_statement(args: dict[str, Any], jurisdiction: str, *, actor: Actor) -> Any:
     """Read a jurisdiction's statement
 
-    A calendar year: what the member owes into each pool by its share, what it paid in, its
-    part of every payout, and its balance. Finance, program admins and auditors.
+    A calendar year (`year`, this year by default) or any period (`from` and `to`, both
+    included): what the member owes into each pool by its share, what it paid in, its part of
+    every payout, and its balance. Finance, program admins and auditors. As XLSX: ask for the
+    document `statement_xlsx` (`POST /documents`).
     """
-    span = statements.period(args.get("year") or datetime.now(UTC).year)
+    if args.get("start") is not None:
+        span = statements.period(start=args["start"], end=args["end"])
+    else:
+        span = statements.period(args.get("year") or datetime.now(UTC).year)
     s = statements.jurisdiction_statement(db.session, actor, jurisdiction, span)
     return {
         "jurisdiction": s.jurisdiction_code, "jurisdiction_name": s.jurisdiction_name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bounty.api.schemas import CURRENCIES, MoneyOut, Text
 from bounty.models.payouts import BATCH_STATUSES, ITEM_STATUSES
@@ -66,8 +66,24 @@ class ReasonIn(Schema):
 
 
 class StatementArgs(Schema):
+    """A calendar year, or a period from one day to another (both included); not both."""
+
     year = fields.Integer(validate=validate.Range(min=2000, max=9998),
                           metadata={"description": "The calendar year (default: this year)"})
+    start = fields.Date(data_key="from", metadata={"description": "The period's first day (with `to`)"})
+    end = fields.Date(data_key="to", metadata={"description": "The last day, included (with `from`)"})
+
+    @validates_schema
+    def _one_period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("start"), data.get("end")
+        if data.get("year") is not None and (start is not None or end is not None):
+            raise ValidationError("Give a year or from/to dates, not both.", "year")
+        if start is not None and end is None:
+            raise ValidationError("Give the period's last day too.", "to")
+        if end is not None and start is None:
+            raise ValidationError("Give the period's first day too.", "from")
+        if start is not None and end is not None and end < start:
+            raise ValidationError("The last day comes before the first.", "to")
 
 
 class RatesArgs(Schema):
@@ -211,7 +227,7 @@ class PayoutShareOut(Schema):
 
 
 class StatementOut(Schema):
-    """A jurisdiction's statement of a year (docs/finance.md)."""
+    """A jurisdiction's statement of a period (docs/finance.md)."""
 
     jurisdiction = fields.String(required=True)
     jurisdiction_name = fields.String(required=True)

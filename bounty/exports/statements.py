@@ -1,5 +1,5 @@
 """Finance statements as files: a jurisdiction's statement, organisation activity and the trial
-balance in CSV and XLSX, and the full journal as streamed CSV.
+balance in CSV and XLSX, and the full journal as streamed CSV or (built on the job queue) XLSX.
 
 Every column is defined in docs/finance.md. CSV goes through `csv_stream` (neutralised text,
 amounts with the currency's digits); XLSX through `xlsx` (typed cells).
@@ -77,6 +77,20 @@ def journal_csv(chunks: Iterable[Sequence[JournalRow]], *, bom: bool = False) ->
     """The journal as CSV, one encoded block per chunk of rows read (bounded memory): give it
     `journal_export.journal_chunks(...)`."""
     return csv_stream.stream_blocks(JOURNAL_HEADER, (_journal_block(chunk) for chunk in chunks), bom=bom)
+
+
+def _journal_cells(rows: Iterable[JournalRow]) -> Iterator[list[object]]:
+    for effective_on, transaction_id, kind, key, memo, account, currency, minor in rows:
+        yield [effective_on, transaction_id, kind, key, memo, account, currency, Money(minor, currency)]
+
+
+def journal_xlsx(rows: Iterable[JournalRow], target: Path | BinaryIO) -> None:
+    """Sheet "Journal": the CSV's columns, typed (the amount a number with its currency's
+    digits). `rows` is read once, as the sheet is written; a sheet holds at most 1,048,575 of them."""
+    xlsx.write_workbook(target, [Sheet("Journal", [
+        Column("date", 12), Column("transaction_id", 14), Column("kind", 16), Column("idempotency_key", 30),
+        Column("memo", 50), Column("account", 30), Column("currency"), Column("amount", 18),
+    ], _journal_cells(rows))])
 
 
 # --- the trial balance ----------------------------------------------------------------------

@@ -41,7 +41,7 @@ from bounty.governance.permissions import Permission, can
 from bounty.governance.reviews import APPROVED, REJECTED, VERDICTS, ReviewVote, review_outcome
 from bounty.ledger import Money
 from bounty.models import Bounty, BountyCategory, Claim, Person, Review, utcnow
-from bounty.services import audit, bounty_queries, reservations, submissions
+from bounty.services import audit, badges, bounty_queries, reservations, submissions
 from bounty.services.actors import Actor
 from bounty.services.bounties import lock_bounty
 from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -231,6 +231,8 @@ def review_claim(session: Session, actor: Actor, bounty_id: int, verdict: str, c
                       "jurisdiction": review.reviewer_jurisdiction_code,
                       "security_council": review.is_security_council})
         _decide(session, actor, bounty, claim, now)
+        # The review counts for the reviewer; an approval for the claimant.
+        badges.award_badges_now(session, {reviewer_id, claim.person_id}, badges.CLAIM_METRICS)
         session.commit()
         return review
     except IntegrityError:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from bounty.governance.permissions import Permission
 from bounty.ledger import Conversion, InsufficientFunds, LedgerError, Money
 from bounty.models import Grant, Organisation, Person, Pool, Tranche, WorkingGroup, utcnow
-from bounty.services import audit, funds, fx, reservations
+from bounty.services import audit, badges, funds, fx, reservations
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -289,6 +289,7 @@ def sign_off_tranche(session: Session, actor: Actor, grant_id: int, position: in
             session.flush()
             audit.record(session, actor, "grant.complete", "grant", grant.id,
                          {"total": str(Money(grant.total_minor, grant.currency))})
+        badges.award_badges_now(session, {reviewer.id}, badges.REVIEW_METRICS)
         session.commit()
         return tranche
     except BaseException:

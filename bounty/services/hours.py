@@ -31,7 +31,7 @@ from bounty.governance.permissions import Permission
 from bounty.governance.reviews import APPROVE, REJECT, VERDICTS
 from bounty.models import HoursEntry, Person, WorkingGroup, WorkingGroupMember, utcnow
 from bounty.models.hours import ACTIVITIES
-from bounty.services import audit
+from bounty.services import audit, badges
 from bounty.services.actors import Actor
 from bounty.services.claims import DEFAULT_GITLAB_URL, check_merge_request_urls
 from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -263,6 +263,8 @@ def review_hours(session: Session, actor: Actor, entry_id: int, verdict: str, co
                      entry.id, {"person": entry.person_id, "worked_on": entry.worked_on.isoformat(),
                                 "quarter_hours": entry.quarter_hours, "working_group": group.code,
                                 "comment": comment})
+        # The review counts for the reviewer; approved hours for the person.
+        badges.award_badges_now(session, {entry.person_id, reviewer_id}, badges.HOURS_METRICS)
         session.commit()
         return entry
     except BaseException:

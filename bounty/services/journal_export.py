@@ -3,6 +3,10 @@
 On PostgreSQL the lines are read through a server-side cursor a chunk at a time (plain
 tuples, one FETCH per chunk); on SQLite with `yield_per`. Whatever the size of the ledger,
 memory holds one chunk. Who may read: as `bounty.services.statements`.
+
+`journal_pages` reads the same lines page by page instead, each page its own query (keyset
+on transaction and line id), so a job may commit its progress between pages; and
+`journal_line_count` says how many lines a period holds (an XLSX sheet has a limit).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bounty.models import Account, LedgerLine, LedgerTransaction
@@ -97,5 +101,61 @@ def journal_rows(session: Session, actor: Actor, start: date | None = None, end:
     return (row for chunk in chunks for row in chunk)
 
 
-# --- organisation activity ------------------------------------------------------------------
+def _check_period(actor: Actor, start: date | None, end: date | None) -> None:
+    require_reader(actor)
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("to", f"{end.isoformat()} is before {start.isoformat()}")
+
+
+def _in_period(query: Any, start: date | None, end: date | None) -> Any:
+    if start is not None:
+        query = query.where(LedgerTransaction.effective_on >= start)
+    if end is not None:
+        query = query.where(LedgerTransaction.effective_on <= end)
+    return query
+
+
+def journal_line_count(session: Session, actor: Actor, start: date | None = None,
+                       end: date | None = None) -> int:
+    """How many journal lines the transactions effective from `start` to `end` hold."""
+    _check_period(actor, start, end)
+    query = (select(func.count()).select_from(LedgerLine)
+             .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id))
+    return int(session.execute(_in_period(query, start, end)).scalar_one())
+
+
+def journal_pages(session: Session, actor: Actor, start: date | None = None, end: date | None = None,
+                  page_size: int = JOURNAL_CHUNK) -> Iterator[list[JournalRow]]:
+    """The journal in pages of at most `page_size` rows, in posting order, each page read by a
+    query of its own and fully fetched: the caller may commit between pages (a job recording
+    its progress). The ledger is append-only and a transaction's lines are committed together,
+    so a transaction posted meanwhile appears whole or not at all, never half.
+    """
+    _check_period(actor, start, end)
+    if page_size < 1:
+        raise InvalidInput("page_size", "must be at least 1")
+    return _pages(session, start, end, page_size)
+
+
+def _pages(session: Session, start: date | None, end: date | None,
+           page_size: int) -> Iterator[list[JournalRow]]:
+    query = _in_period(_JOURNAL.add_columns(LedgerLine.id), start, end).order_by(
+        LedgerLine.transaction_id, LedgerLine.id).limit(page_size)
+    after: tuple[int, int] | None = None
+    while True:
+        page_query = query
+        if after is not None:
+            transaction_id, line_id = after
+            page_query = query.where(
+                LedgerLine.transaction_id >= transaction_id,
+                or_(LedgerLine.transaction_id > transaction_id,
+                    and_(LedgerLine.transaction_id == transaction_id, LedgerLine.id > line_id)))
+        rows = session.execute(page_query).all()
+        if not rows:
+            return
+        last = rows[-1]
+        after = (last[1], last[-1])
+        yield [tuple(row[:-1]) for row in rows]  # type: ignore[misc]
+        if len(rows) < page_size:
+            return
 

@@ -11,8 +11,9 @@ cursor (GitLab's `updated_after`, inclusive), oldest update first, in batches of
 3. in one transaction: locks the project's cursor row (so two syncs of one project, or
    a sync and a webhook import, queue instead of inserting the same merge request twice),
    stores the merge requests and their commits with the DCO verdicts, credited and attached
-   to claims (`merge_request_rows.store`), moves the cursor to the newest `updated_at` of
-   the batch, and commits.
+   to claims (`merge_request_rows.store`), awards the badges the batch earned its credited
+   people (`badges.award_badges_now`, one evaluation per batch), moves the cursor to the
+   newest `updated_at` of the batch, and commits.
 An interruption (GitLab down, the process killed) loses at most the batch in flight: the
 cursor never passes a merge request that is not committed, and a merge request comes back
 as an update of its row (unique project id + iid), never as a second row.
@@ -38,7 +39,7 @@ from bounty.gitlab.client import GitLabClient, GitLabError
 from bounty.gitlab.records import CommitRecord, MergeRequestRecord, ProjectRecord
 from bounty.governance.permissions import Permission
 from bounty.models import GitLabSyncCursor, MergeRequest, utcnow
-from bounty.services import audit
+from bounty.services import audit, badges
 from bounty.services import merge_request_rows as rows
 from bounty.services.actors import Actor
 
@@ -217,6 +218,7 @@ def _write(session: Session, client: GitLabClient, project: ProjectRecord, batch
     written = SyncSummary()
     checked = rows.store(session, project, fetched, checker)
     written.count(checked)
+    badges.award_badges_now(session, credited_people(checked), metrics=badges.MERGE_METRICS)
     newest = max(record.updated_at for record in batch.records)
     if cursor.updated_after is None or newest > cursor.updated_after:
         cursor.updated_after = newest
@@ -245,6 +247,14 @@ def _write_back(client: GitLabClient, project: ProjectRecord, checked: list[rows
             summary.statuses_failed += 1
         else:
             summary.statuses_written += 1
+
+
+def credited_people(stored: list[rows.Stored]) -> set[int]:
+    """The people whose DCO-clean merged work was added or changed: their badges are re-evaluated
+    once per batch, not once per merge request."""
+    return {item.merge_request.person_id for item in stored
+            if item.outcome != "unchanged" and item.merge_request.person_id is not None
+            and item.merge_request.is_dco_ok and item.merge_request.merged_at is not None}
 
 
 def status_description(verdicts: Sequence[CommitVerdict]) -> str:
@@ -310,6 +320,7 @@ def import_merge_request(
                 "project": record.project_path, "iid": iid, "created": bool(summary.created),
                 "dco_ok": merge_request.is_dco_ok,
             })
+            badges.award_badges_now(session, credited_people(checked), metrics=badges.MERGE_METRICS)
         session.commit()
     except Exception:
         session.rollback()

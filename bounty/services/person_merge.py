@@ -9,10 +9,16 @@ would clash are settled first (docs/identities.md, "Merging two people"):
 - two reviews of one claim: the survivor's stays, the merged person's is removed and its
   content kept in the merge's audit event;
 - two votes on one nomination: likewise, the survivor's vote stays;
+- the same badge earned by both: one stays, dated by the earlier award;
 - membership of one working group: one row stays, with the stronger role (lead, reviewer,
   member);
-- two nominations in one round and category: the merge is refused (Conflict) - an award
-  decision is not silently rewritten; an admin settles it first.
+- two nominations in one round and category by the two people, or of the two people as
+  nominees: the merge is refused (Conflict naming the nomination) - an award decision is
+  not silently rewritten; an admin settles it first.
+
+Once merged, a binding vote the survivor holds on a nomination of which the survivor is now
+the nominee or the nominator is a conflict of interest (docs/awards.md): it is recorded as
+non-binding (`conflict`), and listed in the audit event.
 
 The ledger is append-only, so balances move by posting: each payable of the merged person
 with a balance is moved to the survivor's payable of the same currency, one posted
@@ -39,6 +45,7 @@ from bounty.models import (
     LedgerLine,
     Nomination,
     Person,
+    PersonBadge,
     Review,
     Vote,
     WorkingGroupMember,
@@ -66,6 +73,7 @@ class MergeSummary:
     transfers: dict[str, str] = field(default_factory=dict)
     transactions: list[int] = field(default_factory=list)
     own_reviews: list[int] = field(default_factory=list)
+    conflicted_votes: list[int] = field(default_factory=list)
 
 
 def person_columns() -> list[tuple[Table, Column[Any]]]:
@@ -123,11 +131,12 @@ def _merge(session: Session, actor: Actor, survivor_id: int, merged_id: int) -> 
     merged.merged_into_id = survivor_id
     session.flush()
     summary.own_reviews.extend(_own_reviews(session, survivor_id))
+    summary.conflicted_votes.extend(_unbind_own_nominations(session, survivor_id))
     audit.record(session, actor, "person.merge", "person", survivor_id, {
         "survivor": survivor_id, "survivor_username": survivor.username, "merged": merged_id,
         "merged_username": merged.username, "moved": summary.moved, "removed": removed_detail,
         "transfers": summary.transfers, "transactions": summary.transactions,
-        "own_reviews": summary.own_reviews})
+        "own_reviews": summary.own_reviews, "conflicted_votes": summary.conflicted_votes})
     return summary
 
 
@@ -136,10 +145,20 @@ def _refuse_clashing_nominations(session: Session, survivor_id: int, merged_id: 
     clash = session.execute(
         select(Nomination.id).join(theirs, (theirs.round_id == Nomination.round_id)
                                    & (theirs.category_id == Nomination.category_id))
-        .where(Nomination.nominator_id == merged_id, theirs.nominator_id == survivor_id).limit(1)
+        .where(Nomination.nominator_id == merged_id, theirs.nominator_id == survivor_id)
+        .order_by(Nomination.id).limit(1)
     ).scalar()
     if clash is not None:
         raise Conflict("both people made a nomination in the same round and category "
+                       f"(nomination {clash}): withdraw one before merging")
+    clash = session.execute(
+        select(Nomination.id).join(theirs, (theirs.round_id == Nomination.round_id)
+                                   & (theirs.category_id == Nomination.category_id))
+        .where(Nomination.nominee_person_id == merged_id, theirs.nominee_person_id == survivor_id)
+        .order_by(Nomination.id).limit(1)
+    ).scalar()
+    if clash is not None:
+        raise Conflict("both people are nominated in the same round and category "
                        f"(nomination {clash}): withdraw one before merging")
 
 
@@ -162,6 +181,16 @@ def _settle_clashes(session: Session, survivor_id: int, merged_id: int,
         detail["votes"].append({"id": vote.id, "nomination": vote.nomination_id, "value": vote.value,
                                 "binding": vote.is_binding, "reason": vote.reason, "at": vote.cast_at})
         session.delete(vote)
+    survivor_badges = {b.badge_id: b for b in session.execute(
+        select(PersonBadge).where(PersonBadge.person_id == survivor_id)).scalars()}
+    for badge in session.execute(select(PersonBadge).where(PersonBadge.person_id == merged_id)
+                                 .order_by(PersonBadge.id)).scalars():
+        staying_badge = survivor_badges.get(badge.badge_id)
+        if staying_badge is None:
+            continue
+        staying_badge.earned_at = min(staying_badge.earned_at, badge.earned_at)
+        detail["person_badges"].append({"id": badge.id, "badge": badge.badge_id, "at": badge.earned_at})
+        session.delete(badge)
     survivor_groups = {m.working_group_id: m for m in session.execute(
         select(WorkingGroupMember).where(WorkingGroupMember.person_id == survivor_id)).scalars()}
     for membership in session.execute(
@@ -211,6 +240,20 @@ def _move_payables(session: Session, actor: Actor, survivor: Person, merged: Per
         ), actor.person_id)
         summary.transfers[currency] = moved.amount_str()
         summary.transactions.append(posted.transaction_id)
+
+
+def _unbind_own_nominations(session: Session, survivor_id: int) -> list[int]:
+    """Make the survivor's binding votes on their own nominations non-binding (conflict of
+    interest); the ids of the votes changed."""
+    own = select(Nomination.id).where((Nomination.nominee_person_id == survivor_id)
+                                      | (Nomination.nominator_id == survivor_id))
+    votes = list(session.execute(
+        select(Vote).where(Vote.voter_id == survivor_id, Vote.is_binding.is_(True),
+                           Vote.nomination_id.in_(own)).order_by(Vote.id)).scalars())
+    for vote in votes:
+        vote.is_binding, vote.non_binding_reason = False, "conflict"
+    session.flush()
+    return [vote.id for vote in votes]
 
 
 def _own_reviews(session: Session, survivor_id: int) -> list[int]:

@@ -9,7 +9,8 @@ is closed when that context ends, that is when the task ends.
 With `CELERY_BROKER_URL` empty (the embedded default, `bounty demo`, most tests) jobs run
 in-process and at once (eager mode). With a broker (Redis) they go to the queue and
 `celery -A bounty.worker worker` runs them; `celery -A bounty.worker beat` sends the
-periodic GitLab sync when projects or groups are configured.
+periodic GitLab sync when projects or groups are configured, and the hourly purge of expired
+documents (docs/documents.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
+from bounty.tasks import documents as document_tasks
 from bounty.tasks import gitlab as gitlab_tasks
 
 EXTENSION_KEY = "celery"
@@ -30,6 +32,8 @@ EAGER_BROKER = "memory://"
 RESULT_EXPIRES_SECONDS = 24 * 3600
 # Retries of the connection to Redis when sending a job: about a second in all.
 QUICK_RETRIES = {"max_retries": 2, "interval_start": 0, "interval_step": 0.25, "interval_max": 0.5}
+# Expired documents are deleted this often (their files are kept DOCUMENT_RETENTION_HOURS).
+PURGE_EVERY = timedelta(hours=1)
 
 
 def init_app(app: Flask) -> Celery:
@@ -92,15 +96,22 @@ def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The periodic jobs: the incremental GitLab sync, when there is something to sync."""
-    if not (config["GITLAB_PROJECTS"] or config["GITLAB_GROUPS"]):
-        return {}
-    every = timedelta(minutes=config["GITLAB_SYNC_INTERVAL_MINUTES"])
-    return {
-        "gitlab-sync": {
-            "task": gitlab_tasks.SYNC_TASK,
-            "schedule": every,
-            # A sync still waiting when the next one is due is dropped, not run twice.
-            "options": {"expires": every.total_seconds()},
+    """The periodic jobs: the purge of expired documents, and the incremental GitLab sync
+    when there is something to sync."""
+    schedule: dict[str, dict[str, Any]] = {
+        "documents-purge": {
+            "task": document_tasks.PURGE_TASK,
+            "schedule": PURGE_EVERY,
+            "options": {"expires": PURGE_EVERY.total_seconds()},
         },
     }
+    if not (config["GITLAB_PROJECTS"] or config["GITLAB_GROUPS"]):
+        return schedule
+    every = timedelta(minutes=config["GITLAB_SYNC_INTERVAL_MINUTES"])
+    schedule["gitlab-sync"] = {
+        "task": gitlab_tasks.SYNC_TASK,
+        "schedule": every,
+        # A sync still waiting when the next one is due is dropped, not run twice.
+        "options": {"expires": every.total_seconds()},
+    }
+    return schedule

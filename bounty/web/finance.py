@@ -10,6 +10,11 @@ exchange rates, and a person's own bank details.
   409 a clash with the batch's state), a refused confirmation file with its problems line by
   line; PermissionDenied is 403, NotFound 404. Never a 500 on bad input.
 - Downloads change nothing: recording that a batch went to the bank is its own button.
+- CSV and SEPA files are served at once (the trial balance and the journal streamed as they
+  are read); XLSX files are built on the job queue: their POST forms ask for the document and
+  go to its progress page (`bounty.web.documents`, docs/documents.md).
+- Statements cover a calendar year (`/finance/statements/EU/2026`) or any period
+  (`/finance/statements/EU?from=2026-01-01&to=2026-06-30`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from bounty.auth import current_actor
 from bounty.auth.decorators import login_required, permission_required
@@ -37,6 +43,7 @@ from bounty.services.errors import InvalidInput, NotFound, PermissionDenied, Ser
 from bounty.services.payouts import ConfirmationRejected
 from bounty.web import finance_accounts, finance_files, forms
 from bounty.web import finance_forms as ff
+from bounty.web.documents import request_and_redirect
 from bounty.web.forms import attach_service_error
 
 bp = Blueprint("finance", __name__)
@@ -159,7 +166,7 @@ def batch(batch_id: int) -> ResponseReturnValue:
     return batch_page(batch_id)
 
 
-@bp.get(f"/finance/batches/<{ID}:batch_id>/download/<any(csv, xlsx, sepa):fmt>")
+@bp.get(f"/finance/batches/<{ID}:batch_id>/download/<any(csv, sepa):fmt>")
 @login_required
 def download(batch_id: int, fmt: str) -> ResponseReturnValue:
     actor = current_actor()
@@ -178,6 +185,18 @@ def download(batch_id: int, fmt: str) -> ResponseReturnValue:
             return batch_page(batch_id, code, sepa_form=sepa_form)
         return batch_page(batch_id, code, [ff.refusal_text(refusal)], sepa_form=sepa_form)
     return finance_files.batch_response(data, batch_id, fmt)
+
+
+@bp.post(f"/finance/batches/<{ID}:batch_id>/xlsx")
+@login_required
+def batch_xlsx(batch_id: int) -> ResponseReturnValue:
+    """Ask for the batch as XLSX on the job queue; its progress page comes next."""
+    form = forms.ActionForm()
+    if not form.validate_on_submit():
+        return batch_page(batch_id, 400, action_form=form)
+    return request_and_redirect("payout_batch_xlsx", {"batch_id": batch_id},
+                                refused=lambda refusal: batch_page(batch_id, ff.status_of(refusal),
+                                                                   [ff.refusal_text(refusal)]))
 
 
 def _act(batch_id: int, form: FlaskForm, form_name: str, action: Any, done: str) -> ResponseReturnValue:
@@ -267,42 +286,140 @@ def _this_year() -> int:
     return datetime.now(UTC).year
 
 
-@bp.get("/finance/statements")
-@login_required
-def statements_index() -> ResponseReturnValue:
+def _statements_page(code: int = 200, form: ff.StatementForm | None = None,
+                     trial_form: ff.TrialBalanceXlsxForm | None = None,
+                     journal_form: ff.JournalXlsxForm | None = None,
+                     general_errors: list[str] | None = None) -> ResponseReturnValue:
+    if form is None:
+        form = ff.StatementForm(formdata=None, data={"year": _this_year()})
+    form.set_choices(_jurisdictions())
+    return render_template(
+        "finance/statements.html", form=form, general_errors=general_errors or [],
+        trial_form=trial_form or ff.TrialBalanceXlsxForm(formdata=None, prefix="trial_balance"),
+        journal_form=journal_form or ff.JournalXlsxForm(formdata=None, prefix="journal_xlsx")), code
+
+
+def _require_statement_reader() -> None:
     try:
         statements.require_reader(current_actor())
     except PermissionDenied:
         abort(403)
-    asked = "jurisdiction" in request.args or "year" in request.args
-    form = ff.StatementForm(formdata=request.args if asked else None, data={"year": _this_year()})
+
+
+@bp.get("/finance/statements")
+@login_required
+def statements_index() -> ResponseReturnValue:
+    _require_statement_reader()
+    asked = any(name in request.args for name in ("jurisdiction", "year", "from", "to"))
+    if not asked:
+        return _statements_page()
+    form = ff.StatementForm(formdata=request.args)
     form.set_choices(_jurisdictions())
-    if asked and form.validate():
+    if not form.validate():
+        return _statements_page(400, form)
+    if form.year.data is not None:
         return redirect(url_for("finance.statement", code=form.jurisdiction.data, year=form.year.data))
-    code = 400 if asked else 200
-    return render_template("finance/statements.html", form=form), code
+    span = form.period()
+    return redirect(url_for("finance.statement_period", code=form.jurisdiction.data,
+                            **{"from": span.start.isoformat(), "to": span.end.isoformat()}))
 
 
-def _statement(code: str, year: int) -> statements.JurisdictionStatement:
+def _statement(code: str, span: statements.Period) -> statements.JurisdictionStatement:
     try:
-        return statements.jurisdiction_statement(db.session, current_actor(), code, statements.period(year))
+        return statements.jurisdiction_statement(db.session, current_actor(), code, span)
     except PermissionDenied:
         abort(403)
     except NotFound:
         abort(404)
 
 
+def _statement_view(found: statements.JurisdictionStatement) -> ResponseReturnValue:
+    return render_template("finance/statement.html", s=found, summary=statement_summary(found))
+
+
+def _asked_period(code: str) -> statements.Period | ResponseReturnValue:
+    """The period of the query string (`from` and `to`, or `year`); the statements page with
+    the problems, naming the field, when it is not one."""
+    args = MultiDict(request.args)
+    args["jurisdiction"] = code.upper()
+    form = ff.StatementForm(formdata=args)
+    form.set_choices(_jurisdictions())
+    if not form.validate():
+        return _statements_page(400, form)
+    return form.period()
+
+
 @bp.get(f"/finance/statements/<string(length=2):code>/<{YEAR}:year>")
 @login_required
 def statement(code: str, year: int) -> ResponseReturnValue:
-    found = _statement(code, year)
-    return render_template("finance/statement.html", s=found, year=year, summary=statement_summary(found))
+    return _statement_view(_statement(code, statements.period(year)))
 
 
-@bp.get(f"/finance/statements/<string(length=2):code>/<{YEAR}:year>/download/<any(csv, xlsx):fmt>")
+@bp.get("/finance/statements/<string(length=2):code>")
+@login_required
+def statement_period(code: str) -> ResponseReturnValue:
+    _require_statement_reader()
+    span = _asked_period(code)
+    if not isinstance(span, statements.Period):
+        return span
+    return _statement_view(_statement(code, span))
+
+
+@bp.get(f"/finance/statements/<string(length=2):code>/<{YEAR}:year>/download/<any(csv):fmt>")
 @login_required
 def statement_download(code: str, year: int, fmt: str) -> ResponseReturnValue:
-    return finance_files.statement_response(_statement(code, year), fmt)
+    return finance_files.statement_response(_statement(code, statements.period(year)))
+
+
+@bp.get("/finance/statements/<string(length=2):code>/statement.csv")
+@login_required
+def statement_csv(code: str) -> ResponseReturnValue:
+    _require_statement_reader()
+    span = _asked_period(code)
+    if not isinstance(span, statements.Period):
+        return span
+    return finance_files.statement_response(_statement(code, span))
+
+
+@bp.post("/finance/statements/<string(length=2):code>/xlsx")
+@login_required
+def statement_xlsx(code: str) -> ResponseReturnValue:
+    """Ask for the statement of the period sent as XLSX on the job queue."""
+    _require_statement_reader()
+    form = ff.StatementXlsxForm()
+    if not form.validate_on_submit():
+        return _statements_page(400, general_errors=[_("The statement's period was not sent back whole: "
+                                                       "choose it again.")])
+    return request_and_redirect("statement_xlsx", {
+        "jurisdiction": code, "start": form.start.data, "end": form.end.data})
+
+
+@bp.post("/finance/trial-balance.xlsx")
+@login_required
+def trial_balance_xlsx() -> ResponseReturnValue:
+    """Ask for the trial balance as XLSX on the job queue."""
+    _require_statement_reader()
+    form = ff.TrialBalanceXlsxForm(prefix="trial_balance")
+    if not form.validate_on_submit():
+        return _statements_page(400, trial_form=form)
+    return request_and_redirect(
+        "trial_balance_xlsx", {"as_of": form.as_of.data},
+        refused=lambda refusal: _statements_page(400, trial_form=form,
+                                                 general_errors=[ff.refusal_text(refusal)]))
+
+
+@bp.post("/finance/journal.xlsx")
+@login_required
+def journal_xlsx() -> ResponseReturnValue:
+    """Ask for the journal of a period as XLSX on the job queue (refused past a sheet's rows)."""
+    _require_statement_reader()
+    form = ff.JournalXlsxForm(prefix="journal_xlsx")
+    if not form.validate_on_submit():
+        return _statements_page(400, journal_form=form)
+    return request_and_redirect(
+        "journal_xlsx", {"start": form.start.data, "end": form.end.data},
+        refused=lambda refusal: _statements_page(400, journal_form=form,
+                                                 general_errors=[ff.refusal_text(refusal)]))
 
 
 class _BadDate(ValueError):

@@ -1,6 +1,7 @@
-"""Files the finance pages hand out: a payout batch as CSV, XLSX or SEPA, a jurisdiction's
-statement as CSV or XLSX, and the trial balance and the journal as CSV streamed as they are
-read (the journal's memory stays one chunk of rows, whatever the ledger's size).
+"""Files the finance pages hand out at once: a payout batch as CSV or SEPA, a jurisdiction's
+statement as CSV, and the trial balance and the journal as CSV streamed as they are read (the
+journal's memory stays one chunk of rows, whatever the ledger's size). Workbooks (XLSX) are
+built on the job queue instead (`bounty.tasks.finance_documents`).
 
 Each builder reads through a service (which checks who may read) and returns a Flask
 response with the file's media type and a download name; refusals are raised for the page
@@ -22,10 +23,9 @@ from bounty.services import journal_export, statements
 from bounty.services.actors import Actor
 
 CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XML = "application/xml"
-MIMETYPES = {"csv": CSV, "xlsx": XLSX, "sepa": XML}
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "sepa": "xml"}
+MIMETYPES = {"csv": CSV, "sepa": XML}
+EXTENSIONS = {"csv": "csv", "sepa": "xml"}
 
 
 def _attachment(data: bytes, mimetype: str, name: str) -> Response:
@@ -43,13 +43,10 @@ def batch_response(data: bytes, batch_id: int, fmt: str) -> Response:
     return _attachment(data, MIMETYPES[fmt], batch_filename(batch_id, fmt))
 
 
-def statement_response(statement: statements.JurisdictionStatement, fmt: str) -> Response:
-    name = f"statement-{statement.jurisdiction_code}-{statement.period.label().replace(' ', '_')}.{fmt}"
-    if fmt == "csv":
-        return _attachment(b"".join(statement_exports.statement_csv(statement)), CSV, name)
-    buffer = io.BytesIO()
-    statement_exports.statement_xlsx(statement, buffer)
-    return _attachment(buffer.getvalue(), XLSX, name)
+def statement_response(statement: statements.JurisdictionStatement) -> Response:
+    """The statement as CSV."""
+    name = f"statement-{statement.jurisdiction_code}-{statement.period.label().replace(' ', '_')}.csv"
+    return _attachment(b"".join(statement_exports.statement_csv(statement)), CSV, name)
 
 
 def _streamed(chunks: Iterable[bytes], name: str) -> Response:

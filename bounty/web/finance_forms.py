@@ -1,6 +1,8 @@
 """The finance pages' forms and labels: the payables' filters, a new batch, the bank's
-confirmation upload, cancel and claw-back reasons, the SEPA options, the statements' choice,
-an ECB rates upload, and a person's bank details; and how those pages word a refusal.
+confirmation upload, cancel and claw-back reasons, the SEPA options, the statements' choice
+(a year or any period), the XLSX documents asked for on the job queue (a statement, the trial
+balance, the journal), an ECB rates upload, and a person's bank details; and how those pages
+word a refusal.
 
 Field names follow the services' `InvalidInput.field` names (`currency`, `jurisdiction`,
 `reason`, `holder_name`, `iban`, `bic`, `execution_date`), so a refusal lands next to its
@@ -11,6 +13,7 @@ Flask-WTF's CSRF token; the filters and the SEPA options are GET forms without o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from flask import abort
 from flask_babel import gettext as _
@@ -34,6 +37,7 @@ from bounty.exports.payouts import InconsistentBatch
 from bounty.ledger import LedgerError
 from bounty.services.bank_details import MAX_HOLDER_NAME
 from bounty.services.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from bounty.services.statements import Period
 
 MAX_REASON = 2000
 # Uploads (a bank confirmation, an ECB rates file) are read up to this size.
@@ -142,8 +146,13 @@ class SepaForm(FlaskForm):
     skip_non_eur = BooleanField(_l("Leave out the items not in EUR"))
 
 
+def _add_error(field: Field, message: object) -> bool:
+    field.errors = [*field.errors, str(message)]
+    return False
+
+
 class StatementForm(FlaskForm):
-    """Which statement to read (a GET form)."""
+    """Which statement to read (a GET form): a calendar year, or a period from one day to another."""
 
     class Meta:
         csrf = False
@@ -151,11 +160,68 @@ class StatementForm(FlaskForm):
     jurisdiction = SelectField(_l("Jurisdiction"), validators=[
         InputRequired(message=_l("Choose a jurisdiction."))])
     year = IntegerField(_l("Year"), validators=[
-        InputRequired(message=_l("Enter a year.")),
-        NumberRange(min=2000, max=9998, message=_l("Enter a year from 2000 on, such as 2026."))])
+        Optional(),
+        NumberRange(min=2000, max=9998, message=_l("Enter a year from 2000 on, such as 2026."))],
+        description=_l("A calendar year; or leave it empty and give the first and last days below."))
+    start = DateField(_l("From"), name="from", validators=[Optional()],
+                      description=_l("The first day of the period, such as 2026-01-01."))
+    end = DateField(_l("To"), name="to", validators=[Optional()],
+                    description=_l("The last day of the period, included."))
 
     def set_choices(self, jurisdictions: Iterable[tuple[str, str]]) -> None:
         self.jurisdiction.choices = [SelectChoice(code, f"{code} - {name}") for code, name in jurisdictions]
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        year, start, end = self.year.data, self.start.data, self.end.data
+        if year is not None:
+            if start is not None or end is not None:
+                return _add_error(self.year, _l("Give a year or a period, not both."))
+            return True
+        if start is None and end is None:
+            return _add_error(self.year, _l("Enter a year, or the first and last days of a period."))
+        if start is None:
+            return _add_error(self.start, _l("Enter the first day of the period."))
+        if end is None:
+            return _add_error(self.end, _l("Enter the last day of the period."))
+        if end < start:
+            return _add_error(self.end, _l("The last day comes before the first."))
+        return True
+
+    def period(self) -> Period:
+        """The period chosen (after `validate`)."""
+        if self.year.data is not None:
+            return Period(date(self.year.data, 1, 1), date(self.year.data, 12, 31))
+        return Period(self.start.data, self.end.data)
+
+
+class StatementXlsxForm(FlaskForm):
+    """A statement's period, sent back to ask for its XLSX on the job queue."""
+
+    start = DateField(_l("From"), name="from", validators=[InputRequired(message=_l("Enter the first day."))])
+    end = DateField(_l("To"), name="to", validators=[InputRequired(message=_l("Enter the last day."))])
+
+
+class TrialBalanceXlsxForm(FlaskForm):
+    """The trial balance as XLSX, built on the job queue."""
+
+    as_of = DateField(_l("As of"), validators=[Optional()],
+                      description=_l("Balances on this day; every posting when left empty."))
+
+
+class JournalXlsxForm(FlaskForm):
+    """The journal of a period (either end open) as XLSX, built on the job queue."""
+
+    start = DateField(_l("From"), name="from", validators=[Optional()])
+    end = DateField(_l("To"), name="to", validators=[Optional()])
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        if self.start.data and self.end.data and self.end.data < self.start.data:
+            return _add_error(self.end, _l("The last day comes before the first."))
+        return True
 
 
 class RatesUploadForm(FlaskForm):

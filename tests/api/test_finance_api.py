@@ -1,7 +1,8 @@
 """The finance endpoints end to end on both databases, with real tokens from the fake Keycloak:
-payables, an idempotent batch, exports (CSV, XLSX, SEPA) parsed back, the bank's confirmation
-(refused line by line, applied once, the same file again), cancel, claw-back, statements and
-rates; who may do what; and schemathesis over the finance operations as finance (no 5xx)."""
+payables, an idempotent batch, exports (CSV and SEPA at once, XLSX as a document job) parsed
+back, the bank's confirmation (refused line by line, applied once, the same file again),
+cancel, claw-back, statements of a year or any period, and rates; who may do what; and
+schemathesis over the finance operations as finance (no 5xx)."""
 
 from __future__ import annotations
 
@@ -141,9 +142,17 @@ def test_exports_parse_back(client, callers, world, session):
         assert (row["amount"], row["currency"]) == (item["amount"]["amount"], item["amount"]["currency"])
         assert sum(Money.parse(row[f"share_{c}_eur"], "EUR").minor for c in JURISDICTIONS) == \
             Money.parse(item["eur_amount"]["amount"], "EUR").minor
-    xlsx = client.get(url, query_string={"format": "xlsx"}, headers=fin)
+    # XLSX is built on the job queue (eager here): 202 with the job, then its file.
+    asked = client.get(url, query_string={"format": "xlsx"}, headers=fin)
+    assert asked.status_code == 202 and "/documents/" in asked.headers["Location"]
+    job = asked.get_json()
+    assert (job["kind"], job["status"]) == ("payout_batch_xlsx", "done")
+    assert job["params"] == {"batch_id": batch["id"]}
+    xlsx = client.get(job["links"]["file"], headers=fin)
     assert xlsx.mimetype.endswith("spreadsheetml.sheet")
+    assert f"payout-batch-{batch['id']}.xlsx" in xlsx.headers["Content-Disposition"]
     assert openpyxl.load_workbook(io.BytesIO(xlsx.data))[f"Batch {batch['id']}"].max_row == 6
+    error(client.get(url, query_string={"format": "xlsx"}, headers=callers.admin()), 403, "forbidden")
     refused = error(client.get(url, query_string={"format": "sepa"}, headers=fin), 422, "invalid_input")
     assert "not in EUR" in refused["fields"]["batch"][0]
     sepa = client.get(url, query_string={"format": "sepa", "skip_non_eur": "true"}, headers=fin)
@@ -224,6 +233,16 @@ def test_statements_and_rates(client, callers, world, session):
     assert sum(Money.parse(s["borne"]["amount"], "EUR").minor for s in statements.values()) == spent > 0
     error(client.get(f"{API}/statements/ZZ", headers=fin), 404, "not_found")
     error(client.get(f"{API}/statements/EU", query_string={"year": 1900}, headers=fin), 422, "invalid_input")
+    # Any period: from and to, both included.
+    half = client.get(f"{API}/statements/UK", query_string={"from": f"{year}-01-01", "to": f"{year}-06-30"},
+                      headers=fin).get_json()
+    assert (half["period_start"], half["period_end"]) == (f"{year}-01-01", f"{year}-06-30")
+    for query, field in (({"from": f"{year}-01-01"}, "to"), ({"to": f"{year}-01-01"}, "from"),
+                         ({"from": f"{year}-06-01", "to": f"{year}-01-01"}, "to"),
+                         ({"year": year, "from": f"{year}-01-01", "to": f"{year}-02-01"}, "year")):
+        refused = error(client.get(f"{API}/statements/UK", query_string=query, headers=fin), 422,
+                        "invalid_input")
+        assert field in refused["fields"], query
     rates = client.get(f"{API}/rates").get_json()
     gbp = next(r for r in rates["rates"] if r["currency"] == "GBP")
     assert rates["base"] == "EUR" and isinstance(gbp["rate"], str) and gbp["source"]

@@ -151,10 +151,11 @@ def test_merge_moves_every_record_and_keeps_every_row(session: Session) -> None:
     # Every row is still there, but the clashing duplicates; the ledger only grew.
     after = row_counts(session)
     changed = {table: after[table] - before[table] for table in before if after[table] != before[table]}
-    assert changed == {"reviews": -1, "votes": -1, "working_group_members": -1,
+    # Both held the same badge (their approved claims earned it): one row stays.
+    assert changed == {"reviews": -1, "votes": -1, "working_group_members": -1, "person_badges": -1,
                        "ledger_transactions": 2, "ledger_lines": 4, "ledger_accounts": 1,
                        "audit_events": 1}
-    assert summary.removed == {"reviews": 1, "votes": 1, "working_group_members": 1}
+    assert summary.removed == {"reviews": 1, "votes": 1, "working_group_members": 1, "person_badges": 1}
     # Nothing points at the merged person but the record of who did what.
     assert set(pointing_at(session, m_id)) <= {f"{t}.{c}" for t, c in HISTORY_COLUMNS}
     merged = session.get(Person, m_id)

@@ -1,7 +1,8 @@
 """The finance pages on both databases: payables and an idempotent batch, the batch's files
-(CSV, XLSX, SEPA with its refusals on the page), the bank's confirmation upload (problems line
-by line, "already imported"), cancel and claw-back, statements, the streamed trial balance and
-journal, exchange rates, and a person's own bank details; who may do what."""
+(CSV and SEPA at once with the SEPA refusals on the page, XLSX built as a document job), the
+bank's confirmation upload (problems line by line, "already imported"), cancel and claw-back,
+statements, the streamed trial balance and journal, exchange rates, and a person's own bank
+details; who may do what."""
 
 from __future__ import annotations
 
@@ -72,6 +73,14 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def document_file(client: FlaskClient, response) -> object:
+    """The file of the document job a form asked for (eager mode: built before the redirect)."""
+    assert response.status_code == 302, text(response)
+    job = re.search(r"/documents/(\d+)$", response.headers["Location"]).group(1)
+    assert "Download" in text(client.get(f"/documents/{job}"))
+    return client.get(f"/documents/{job}/file")
+
+
 def new_batch(client: FlaskClient, currency: str = "") -> int:
     response = post(client, "/finance/batches", "/finance/payables", {"batch-currency": currency})
     assert response.status_code == 302, text(response)
@@ -109,6 +118,9 @@ def test_who_may_see_and_act(fin_app, make_app, session, world):
     assert "Create the batch" not in text(auditor.get("/finance/payables"))
     assert auditor.get(f"/finance/batches/{batch_id}").status_code == 200
     assert auditor.get(f"/finance/batches/{batch_id}/download/csv").status_code == 200
+    page = f"/finance/batches/{batch_id}"
+    assert post(auditor, f"{page}/xlsx", page).status_code == 302  # readers ask for the XLSX
+    assert post(admin, f"{page}/xlsx", "/finance/statements").status_code == 403
     assert auditor.get(f"/finance/batches/{batch_id}/download/sepa?skip_non_eur=y").status_code == 403
     keyless = browser(make_app(DEMO_LOGIN=True), session, "aud2", "auditor")  # no SEPA settings either
     assert keyless.get(f"/finance/batches/{batch_id}/download/sepa").status_code == 403
@@ -140,7 +152,9 @@ def test_downloads_parse_back_and_sepa_refusals_show_on_the_page(fin_app, sessio
         assert Money.parse(row["amount"], row["currency"]) == item.amount
         assert sum(Money.parse(row[f"share_{c}_eur"], "EUR").minor for c in JURISDICTIONS) == item.eur.minor
 
-    response = finance.get(f"/finance/batches/{batch_id}/download/xlsx")
+    assert finance.get(f"/finance/batches/{batch_id}/download/xlsx").status_code == 404
+    page = f"/finance/batches/{batch_id}"
+    response = document_file(finance, post(finance, f"{page}/xlsx", page))
     assert response.mimetype == XLSX
     assert f"payout-batch-{batch_id}.xlsx" in response.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(response.data))[f"Batch {batch_id}"]
@@ -243,8 +257,10 @@ def test_statements_page_and_files(fin_app, session, world):
     total = next(Money.parse(r["amount"], "EUR") for r in rows
                  if r["section"] == "total" and r["description"] == "borne")
     assert len(borne) == 5 and sum(m.minor for m in borne) == total.minor > 0
-    xlsx = finance.get(f"/finance/statements/UK/{year}/download/xlsx")
-    assert xlsx.mimetype == XLSX
+    page = f"/finance/statements/UK/{year}"
+    xlsx = document_file(finance, post(finance, "/finance/statements/UK/xlsx", page,
+                                       {"from": f"{year}-01-01", "to": f"{year}-12-31"}))
+    assert xlsx.mimetype == XLSX and f"statement-UK-{year}.xlsx" in xlsx.headers["Content-Disposition"]
     sheets = openpyxl.load_workbook(io.BytesIO(xlsx.data)).sheetnames
     assert sheets == ["Summary", "Pools", "Payouts", "Paid in"]
     assert finance.get(f"/finance/statements/ZZ/{year}").status_code == 404

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -40,7 +40,9 @@ from bounty.governance.permissions import Role
 from bounty.models import Identity, Person, WorkingGroup, WorkingGroupMember, utcnow
 from bounty.services import grants, hours, payouts
 from bounty.services.actors import Actor
+from tests import award_factories as af
 from tests import payout_factories as pf
+from tests import walk_seed as ws
 from tests import workflow_factories as wf
 from tests.fakes.keycloak import (  # noqa: F401 - fixtures
     KeycloakFake,
@@ -116,12 +118,25 @@ PAY = FIN | {"auditor"}
 # Statements, the trial balance and the journal: finance, program admins (funds) and auditors.
 ST = FIN | {"program-admin", "auditor"}
 THIS_YEAR = str(utcnow().year)
+# Awards: everyone signed in nominates and votes (NOMINATE, VOTE_ON_AWARDS) but the auditor;
+# program admins run rounds; the annual report is read by program admins and auditors.
+AWARD_VOTERS = CLAIMERS
+AWARDS_REPORT = ADMINS | {"auditor"}
+# Documents built on the job queue: the requester's own (here the finance walker's), and
+# anyone's for READ_EVERYTHING; to everyone else a document does not exist.
+SEES_DOCUMENT = frozenset({"finance", "auditor"})
+# Who sees the names of people not listed publicly in awards answers (`award_queries`);
+# leaderboards name them to fewer (no awards committee) and profiles only to auditors.
+SEES_NAMES = frozenset({"program-admin", "awards-committee", "auditor"})
+# A form field holding the CSRF token of the walker's session (for forms with a prefix).
+CSRF = "<csrf-token>"
+DOCUMENT = {"job_id": ws.DOCUMENT_TARGET}
 
 # Answer classes: a status code, or where a redirect goes.
 SIGN_IN = "sign-in"        # 302 to /login (or /dev/login) with ?next= this page (none for a POST)
 PROVIDER = "provider"      # 302 to the identity provider (its sign-in or end-session page)
 REDIRECT = "redirect"      # 302 elsewhere on this site: a form that worked
-SUCCESSES = frozenset({"200", "201", REDIRECT})
+SUCCESSES = frozenset({"200", "201", "202", REDIRECT})
 REFUSALS = frozenset({SIGN_IN, "401", "403", "404"})
 
 
@@ -205,6 +220,31 @@ def grant_json(s: Seeded) -> dict[str, Any]:
 def grant_seen(anonymous: str) -> dict[str, str]:
     """A grant's own URL: 200 for who sees it, 404 for everyone else signed in."""
     return {viewer: "200" if viewer in SEES_GRANT else "404" for viewer in VIEWERS} | {ANON: anonymous}
+
+
+def in_days(days: int) -> datetime:
+    return utcnow() + timedelta(days=days)
+
+
+def award_years(*years: int) -> list[Case]:
+    """A public awards read for each year given (each has a round), and for a year without one."""
+    return [Case("GET", everyone("200"), args={"year": str(year)}) for year in years] + [
+        Case("GET", everyone("404"), args={"year": "2009"})]
+
+
+def vote_form(nomination_id: int) -> dict[str, Any]:
+    """A +1 on a nomination, in the form of its own prefix."""
+    prefix = f"n{nomination_id}"
+    return {f"{prefix}-value": "+1", f"{prefix}-reason": "", f"{prefix}-csrf_token": CSRF}
+
+
+def profiles() -> list[Case]:
+    """A person's public profile (or badges): of someone listed, of someone not listed, and the
+    claimant's own (not listed either)."""
+    unlisted = {viewer: "200" if viewer == "auditor" else "404" for viewer in VIEWERS}
+    return [Case("GET", everyone("200"), args={"username": ws.LISTED}),
+            Case("GET", unlisted, args={"username": ws.NOMINEE}),
+            Case("GET", unlisted | {CLAIMANT: "200"}, args={"username": f"walk.{CLAIMANT}"})]
 
 
 def reads() -> list[Case]:
@@ -323,7 +363,6 @@ EXPECTED: dict[str, list[Case]] = {
     "finance.batch": [Case("GET", page(PAY, "200"), refs={"batch_id": "batch_read"})],
     "finance.download": [
         Case("GET", page(PAY, "200"), refs={"batch_id": "batch_read"}, args={"fmt": "csv"}),
-        Case("GET", page(PAY, "200"), refs={"batch_id": "batch_read"}, args={"fmt": "xlsx"}),
         # Only finance decrypts payees' accounts.
         Case("GET", page(FIN, "200"), refs={"batch_id": "batch_read"}, args={"fmt": "sepa"}),
     ],
@@ -339,8 +378,19 @@ EXPECTED: dict[str, list[Case]] = {
     "finance.statements_index": [Case("GET", page(ST, "200"))],
     "finance.statement": [Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR})],
     "finance.statement_download": [
-        Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR, "fmt": fmt})
-        for fmt in ("csv", "xlsx")],
+        Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR, "fmt": "csv"})],
+    "finance.statement_period": [Case("GET", page(ST, "200"), args={
+        "code": "EU", "from": f"{THIS_YEAR}-01-01", "to": f"{THIS_YEAR}-06-30"})],
+    "finance.statement_csv": [Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR})],
+    # XLSX files are built on the job queue: the form asks for the document, its page follows.
+    "finance.batch_xlsx": [Case("POST", page(PAY, REDIRECT), refs={"batch_id": "batch_read"},
+                                body=lambda s: {})],
+    "finance.statement_xlsx": [Case("POST", page(ST, REDIRECT), args={"code": "EU"}, body=lambda s: {
+        "from": f"{THIS_YEAR}-01-01", "to": f"{THIS_YEAR}-06-30"})],
+    "finance.trial_balance_xlsx": [Case("POST", page(ST, REDIRECT), body=lambda s: {
+        "trial_balance-as_of": "", "trial_balance-csrf_token": CSRF})],
+    "finance.journal_xlsx": [Case("POST", page(ST, REDIRECT), body=lambda s: {
+        "journal_xlsx-from": "", "journal_xlsx-to": "", "journal_xlsx-csrf_token": CSRF})],
     "finance.trial_balance": [Case("GET", page(ST, "200"))],
     "finance.journal": [Case("GET", page(ST, "200"))],
     "finance.rates": [Case("GET", page(SIGNED_IN, "200"))],
@@ -354,8 +404,11 @@ EXPECTED: dict[str, list[Case]] = {
     "api_finance.create_batch": [Case("POST", api(FIN, "201"), body=lambda s: {"currency": "CAD"})],
     "api_finance.list_batches": [Case("GET", api(PAY, "200"))],
     "api_finance.get_batch": [Case("GET", api(PAY, "200"), refs={"batch_id": "batch_read"})],
-    "api_finance.export_batch": [Case("GET", api(PAY, "200"), refs={"batch_id": "batch_read"},
-                                      args={"format": "csv"}, file_response=True)],
+    "api_finance.export_batch": [
+        Case("GET", api(PAY, "200"), refs={"batch_id": "batch_read"}, args={"format": "csv"},
+             file_response=True),
+        # XLSX: 202 with the document job building it.
+        Case("GET", api(PAY, "202"), refs={"batch_id": "batch_read"}, args={"format": "xlsx"})],
     "api_finance.mark_exported": [Case("POST", api(FIN, "200"), refs={"batch_id": "batch_export_api"},
                                        body=lambda s: {})],
     "api_finance.confirm_batch": [Case("POST", api(FIN, "200"), refs={"batch_id": "batch_confirm_api"},
@@ -366,6 +419,66 @@ EXPECTED: dict[str, list[Case]] = {
                                    body=lambda s: {"reason": "Reverted."})],
     "api_finance.get_statement": [Case("GET", api(ST, "200"), args={"jurisdiction": "EU"})],
     "api_finance.list_rates": [Case("GET", everyone("200"))],
+    # Organisation activity (fast-track procurement): the statements' readers.
+    "activity.index": [Case("GET", page(ST, "200"), args={"year": THIS_YEAR})],
+    "activity.download": [Case("GET", page(ST, "200"), args={"year": THIS_YEAR})],
+    "api_activity.get_activity": [Case("GET", api(ST, "200"), args={"year": THIS_YEAR})],
+    # Documents on the job queue: one's own list; a document for its requester and READ_EVERYTHING.
+    "documents.index": [Case("GET", page(SIGNED_IN, "200"))],
+    "documents.show": [Case("GET", page(SEES_DOCUMENT, "200", no="404"), refs=DOCUMENT)],
+    "documents.file": [Case("GET", page(SEES_DOCUMENT, "200", no="404"), refs=DOCUMENT)],
+    "api_documents.request_document": [Case("POST", api(ST, "202"), body=lambda s: {
+        "kind": "trial_balance_xlsx", "params": {}})],
+    "api_documents.list_documents": [Case("GET", api(SIGNED_IN, "200")),
+                                     Case("GET", api({"auditor"}, "200"), args={"all": "true"})],
+    "api_documents.get_document": [Case("GET", api(SEES_DOCUMENT, "200", no="404"),
+                                        refs=DOCUMENT)],
+    "api_documents.document_file": [Case("GET", api(SEES_DOCUMENT, "200", no="404"),
+                                         refs=DOCUMENT, file_response=True)],
+    # Awards: rounds, nominations and results are public; see AWARD_VOTERS and AWARDS_REPORT.
+    "awards.index": [Case("GET", everyone("200"))],
+    "awards.open_round": [Case("POST", page(ADMINS, REDIRECT), body=lambda s: {
+        "year": str(ws.NEW_ROUND_YEARS["open_round_html"]),
+        "nominations_close": in_days(30).date().isoformat()})],
+    "awards.round_detail": award_years(ws.NOMINATING_YEAR, ws.VOTING_YEAR, ws.WAITING_YEARS["open_vote_html"],
+                                       ws.CLOSED_YEAR),
+    "awards.open_vote": [Case("POST", page(ADMINS, REDIRECT),
+                              args={"year": str(ws.WAITING_YEARS["open_vote_html"])},
+                              body=lambda s: {"closes_at": in_days(10).strftime("%Y-%m-%dT%H:%M")})],
+    "awards.nominate": [Case("POST", page(AWARD_VOTERS, REDIRECT), args={"year": str(ws.NOMINATING_YEAR)},
+                             body=lambda s: {"category_code": ws.NOMINATION_CATEGORIES["nominate_html"],
+                                             "nominee_username": ws.NOMINEE, "nominee_organisation": "",
+                                             "citation": af.CITATION})],
+    "awards.vote": [Case("POST", page(AWARD_VOTERS, REDIRECT), args={"year": str(ws.VOTING_YEAR)},
+                         refs={"nomination_id": "vote_html"}, body=lambda s: vote_form(s.refs["vote_html"]))],
+    "awards.results": award_years(ws.VOTING_YEAR, ws.CLOSED_YEAR),
+    # The report is asked for on the job queue: its document's page follows.
+    "awards.report": [Case("POST", page(AWARDS_REPORT, REDIRECT), args={"year": str(ws.CLOSED_YEAR)},
+                           body=lambda s: {"lang": "en"})],
+    "api_awards.get_year": award_years(ws.NOMINATING_YEAR, ws.VOTING_YEAR, ws.CLOSED_YEAR),
+    "api_awards.get_results": award_years(ws.VOTING_YEAR, ws.CLOSED_YEAR),
+    "api_awards.open_round": [Case("POST", api(ADMINS, "201"), body=lambda s: {
+        "year": ws.NEW_ROUND_YEARS["open_round_api"], "nominations_close_at": in_days(30).isoformat()})],
+    "api_awards.open_vote": [Case("POST", api(ADMINS, "200"),
+                                  args={"year": str(ws.WAITING_YEARS["open_vote_api"])},
+                                  body=lambda s: {"closes_at": in_days(10).isoformat()})],
+    "api_awards.nominate": [Case("POST", api(AWARD_VOTERS, "201"), args={"year": str(ws.NOMINATING_YEAR)},
+                                 body=lambda s: {"category_code": ws.NOMINATION_CATEGORIES["nominate_api"],
+                                                 "nominee_person_id": s.refs["nominee_person"],
+                                                 "citation": af.CITATION})],
+    "api_awards.cast_vote": [Case("POST", api(AWARD_VOTERS, "200"), refs={"nomination_id": "vote_api"},
+                                  body=lambda s: {"value": "+1"})],
+    # Leaderboards are public; a person's profile and badges only while they are listed, else
+    # for themselves and READ_EVERYTHING; everyone but the auditor sets their own listing.
+    "leaderboards.index": [Case("GET", everyone("200"))],
+    "leaderboards.chart": [Case("GET", everyone("200"), args={"name": name})
+                           for name in ("top", "activity", "jurisdictions")],
+    "api_leaderboards.get_leaderboard": [Case("GET", everyone("200"))],
+    "profile.show": profiles(),
+    "api_leaderboards.get_badges": profiles(),
+    "profile.listing": [Case("GET", page(SIGNED_IN, "200"))],
+    "profile.set_listing": [Case("POST", page(CLAIMERS, REDIRECT), body=lambda s: {"listing": "public"})],
+    "api_leaderboards.put_listing": [Case("PUT", api(CLAIMERS, "200"), body=lambda s: {"public": True})],
     # GitLab's webhook: without the shared secret in X-Gitlab-Token, nobody gets anywhere.
     "hooks.gitlab": [Case("POST", everyone("401"), body=lambda s: {})],
 }
@@ -390,8 +503,10 @@ class Seeded:
     files: dict[str, bytes] = field(default_factory=dict)
 
     def hidden_from(self, viewer: str) -> list[str]:
-        """Titles `viewer` must never be shown."""
-        return [self.titles[target] for target, kind in TARGETS.items() if viewer not in SEES[kind]]
+        """Titles `viewer` must never be shown, and the names of people not listed publicly
+        for those who may not see them."""
+        titles = [self.titles[target] for target, kind in TARGETS.items() if viewer not in SEES[kind]]
+        return titles + ([] if viewer in SEES_NAMES else list(ws.UNLISTED_NAMES))
 
 
 def username_of(viewer: str) -> str:
@@ -437,7 +552,9 @@ def seed(session: Session) -> Seeded:
     session.commit()  # on SQLite the session's open transaction would hold the file lock
     refs = seed_hours_and_grants(session, claimant)
     finance_refs, files = seed_payouts(session)
-    return Seeded(ids, titles, persona.id, identities, refs | finance_refs, files)
+    refs |= finance_refs | ws.seed_awards(session)
+    refs |= ws.seed_documents(session, wf.person(session, username_of("finance")))
+    return Seeded(ids, titles, persona.id, identities, refs, files)
 
 
 def seed_hours_and_grants(session: Session, claimant: Actor) -> dict[str, int]:
@@ -644,7 +761,9 @@ class Walker:
             return client.open(path, method=method, headers=headers, data=body, content_type=content_type)
         if is_api:
             return client.open(path, method=method, headers=headers, json=body)
-        form = {**body, "csrf_token": self.csrf_tokens.get(client, "")}
+        token = self.csrf_tokens.get(client, "")
+        form = {**{name: token if value == CSRF else value for name, value in body.items()},
+                "csrf_token": token}
         return client.open(path, method=method, headers=headers, data=form)
 
     def check(self, method: str, path: str, response: TestResponse, expected: str,
@@ -696,7 +815,7 @@ def test_the_table_names_every_role_and_every_route(keycloak: KeycloakFake, tmp_
     assert {case.target for cases in EXPECTED.values() for case in cases} - {None} <= set(TARGETS)
     assert {case.identity for cases in EXPECTED.values() for case in cases} - {None} <= set(IDENTITY_TARGETS)
     assert {ref for cases in EXPECTED.values() for case in cases for ref in case.refs.values()} <= {
-        *HOURS_TARGETS, *GRANT_TARGETS, *BATCH_TARGETS, *ITEM_TARGETS}
+        *HOURS_TARGETS, *GRANT_TARGETS, *BATCH_TARGETS, *ITEM_TARGETS, *ws.VOTE_TARGETS, ws.DOCUMENT_TARGET}
     for app in (plain, demo):
         app.extensions["bounty.db"].engine.dispose()
 
