@@ -66,6 +66,9 @@ class Claim(IdMixin, Base):
             sqlite_where=text("status IN ('active', 'submitted', 'approved')"),
             postgresql_where=text("status IN ('active', 'submitted', 'approved')"),
         ),
+        # Leaderboards count earnings by the day a claim was approved.
+        Index("ix_claims_approved_decided_at", "decided_at",
+              postgresql_where=text("status = 'approved'"), sqlite_where=text("status = 'approved'")),
     )
 
     bounty_id: Mapped[int] = mapped_column(ForeignKey("bounties.id"), index=True)

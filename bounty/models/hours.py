@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bounty.models.base import Base, CreatedMixin, IdMixin, UTCDateTime, one_of
@@ -21,6 +21,9 @@ class HoursEntry(IdMixin, CreatedMixin, Base):
         one_of("activity", ACTIVITIES),
         one_of("status", HOURS_STATUSES),
         CheckConstraint("quarter_hours BETWEEN 1 AND 96", name="quarter_hours_range"),
+        # Leaderboards sum approved hours per person over a period.
+        Index("ix_hours_entries_approved_worked_on", "worked_on", "person_id", "quarter_hours",
+              postgresql_where=text("status = 'approved'"), sqlite_where=text("status = 'approved'")),
     )
 
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)

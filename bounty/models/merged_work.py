@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bounty.models.base import Base, IdMixin, UTCDateTime, one_of
@@ -19,7 +19,12 @@ class MergeRequest(IdMixin, Base):
     """
 
     __tablename__ = "merge_requests"
-    __table_args__ = (UniqueConstraint("gitlab_project_id", "iid"),)
+    __table_args__ = (
+        UniqueConstraint("gitlab_project_id", "iid"),
+        # Leaderboards and badges count DCO-clean merged work per person over a period.
+        Index("ix_merge_requests_dco_merged_at_person_id", "merged_at", "person_id",
+              postgresql_where=text("is_dco_ok"), sqlite_where=text("is_dco_ok")),
+    )
 
     gitlab_project_id: Mapped[int]
     project_path: Mapped[str] = mapped_column(String(255))
