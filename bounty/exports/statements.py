@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+from bounty.exports import activity as activity_export
 from bounty.exports import csv_stream, xlsx
 from bounty.exports.csv_stream import FORMULA_STARTS, amount_formatter, neutralise, quote
 from bounty.exports.xlsx import Column, Sheet
@@ -196,19 +197,8 @@ def statement_xlsx(statement: JurisdictionStatement, target: Path | BinaryIO) ->
 
 # --- organisation activity ------------------------------------------------------------------
 
-ACTIVITY_HEADER = ("period_start", "period_end", "organisation", "jurisdiction", "kind",
-                   "active_contributors", "merged_merge_requests", "approved_hours")
-
-
-def _activity_rows(span: Period, rows: Iterable[OrganisationActivity]) -> Iterator[list[object]]:
-    for row in rows:
-        yield [span.start, span.end, row.name, row.jurisdiction_code, row.kind, row.active_contributors,
-               row.merged_merge_requests, row.approved_hours]
-
-
-def activity_csv(span: Period, rows: Sequence[OrganisationActivity]) -> Iterator[bytes]:
-    """One row per organisation (and one for people without one, when active)."""
-    return csv_stream.stream_rows(ACTIVITY_HEADER, _activity_rows(span, rows))
+# The CSV is `bounty.exports.activity`'s (the page's download and the command write one file).
+activity_csv = activity_export.activity_csv
 
 
 def activity_xlsx(span: Period, rows: Sequence[OrganisationActivity], target: Path | BinaryIO) -> None:
@@ -218,4 +208,4 @@ def activity_xlsx(span: Period, rows: Sequence[OrganisationActivity], target: Pa
         Column("jurisdiction"), Column("kind"), Column("active_contributors"),
         Column("merged_merge_requests"),
         Column("approved_hours", number_format="0.00"),
-    ], _activity_rows(span, rows))])
+    ], activity_export.rows(span, rows))])

@@ -11,8 +11,11 @@ never changes the answer another request expects. Pages are asked with the sessi
 Keycloak sign-in through the real OpenID flow; `/api/v1` with an access token minted by the
 same provider. Writes carry a valid body, so the answer is the authorisation decision and not
 a form error; the same write with an empty body must not succeed where the valid one is
-refused. No answer is ever a 5xx, and no page or document names a bounty its viewer may not
-see (drafts, embargoed security fixes, anything but open bounties for anonymous visitors).
+refused. No answer is ever a 5xx, no page or document names a bounty its viewer may not
+see (drafts, embargoed security fixes, anything but open bounties for anonymous visitors),
+and none names a person not listed publicly to a viewer who may not see such names. Award
+rounds in each phase, a finished document and people listed or not come from
+`tests.walk_seed`.
 """
 
 from __future__ import annotations
@@ -131,6 +134,7 @@ SEES_NAMES = frozenset({"program-admin", "awards-committee", "auditor"})
 # A form field holding the CSRF token of the walker's session (for forms with a prefix).
 CSRF = "<csrf-token>"
 DOCUMENT = {"job_id": ws.DOCUMENT_TARGET}
+DOCUMENTS = "/documents/"
 
 # Answer classes: a status code, or where a redirect goes.
 SIGN_IN = "sign-in"        # 302 to /login (or /dev/login) with ?next= this page (none for a POST)
@@ -181,6 +185,8 @@ class Case:
     refs: Mapping[str, str] = field(default_factory=dict)
     # A 200 that is a file (an API export): no JSON expected.
     file_response: bool = False
+    # Where a form that worked goes (a path prefix), when that is part of the answer.
+    lands_on: str | None = None
     # An API body sent as these bytes with this media type rather than as JSON.
     content_type: str | None = None
 
@@ -384,12 +390,13 @@ EXPECTED: dict[str, list[Case]] = {
     "finance.statement_csv": [Case("GET", page(ST, "200"), args={"code": "EU", "year": THIS_YEAR})],
     # XLSX files are built on the job queue: the form asks for the document, its page follows.
     "finance.batch_xlsx": [Case("POST", page(PAY, REDIRECT), refs={"batch_id": "batch_read"},
-                                body=lambda s: {})],
-    "finance.statement_xlsx": [Case("POST", page(ST, REDIRECT), args={"code": "EU"}, body=lambda s: {
-        "from": f"{THIS_YEAR}-01-01", "to": f"{THIS_YEAR}-06-30"})],
-    "finance.trial_balance_xlsx": [Case("POST", page(ST, REDIRECT), body=lambda s: {
+                                body=lambda s: {}, lands_on=DOCUMENTS)],
+    "finance.statement_xlsx": [Case("POST", page(ST, REDIRECT), args={"code": "EU"}, lands_on=DOCUMENTS,
+                                    body=lambda s: {"from": f"{THIS_YEAR}-01-01",
+                                                    "to": f"{THIS_YEAR}-06-30"})],
+    "finance.trial_balance_xlsx": [Case("POST", page(ST, REDIRECT), lands_on=DOCUMENTS, body=lambda s: {
         "trial_balance-as_of": "", "trial_balance-csrf_token": CSRF})],
-    "finance.journal_xlsx": [Case("POST", page(ST, REDIRECT), body=lambda s: {
+    "finance.journal_xlsx": [Case("POST", page(ST, REDIRECT), lands_on=DOCUMENTS, body=lambda s: {
         "journal_xlsx-from": "", "journal_xlsx-to": "", "journal_xlsx-csrf_token": CSRF})],
     "finance.trial_balance": [Case("GET", page(ST, "200"))],
     "finance.journal": [Case("GET", page(ST, "200"))],
@@ -454,7 +461,7 @@ EXPECTED: dict[str, list[Case]] = {
     "awards.results": award_years(ws.VOTING_YEAR, ws.CLOSED_YEAR),
     # The report is asked for on the job queue: its document's page follows.
     "awards.report": [Case("POST", page(AWARDS_REPORT, REDIRECT), args={"year": str(ws.CLOSED_YEAR)},
-                           body=lambda s: {"lang": "en"})],
+                           body=lambda s: {"lang": "en"}, lands_on=DOCUMENTS)],
     "api_awards.get_year": award_years(ws.NOMINATING_YEAR, ws.VOTING_YEAR, ws.CLOSED_YEAR),
     "api_awards.get_results": award_years(ws.VOTING_YEAR, ws.CLOSED_YEAR),
     "api_awards.open_round": [Case("POST", api(ADMINS, "201"), body=lambda s: {
@@ -718,7 +725,7 @@ class Walker:
         methods = [case.method, "HEAD"] if case.method == "GET" else [case.method]
         for method in methods:
             response = self.send(client, method, path, headers, body, is_api, case.content_type)
-            self.check(method, path, response, expected, is_api, case.file_response)
+            self.check(method, path, response, expected, is_api, case.file_response, case.lands_on)
         if body is not None:
             # The same write with nothing in it: never a crash, never a success where refused.
             nothing = b"" if case.content_type else {}
@@ -767,12 +774,16 @@ class Walker:
         return client.open(path, method=method, headers=headers, data=form)
 
     def check(self, method: str, path: str, response: TestResponse, expected: str,
-              is_api: bool, file_response: bool = False) -> None:
+              is_api: bool, file_response: bool = False, lands_on: str | None = None) -> None:
         got = answer_of(response, method, path, self.keycloak.base_url)
         where = f"{method} {path}"
         if got != expected:
             detail = response.get_data(as_text=True)[:200] if response.is_json else ""
             self.failures.append(f"{where}: {got}, expected {expected}  {detail}")
+        elif got == REDIRECT and lands_on is not None:
+            went = urlsplit(response.headers.get("Location", "")).path
+            if not went.startswith(lands_on):
+                self.failures.append(f"{where}: went to {went}, expected {lands_on}...")
         if response.status_code >= 500:
             return
         if is_api and method != "HEAD" and not (file_response and response.status_code == 200):
