@@ -85,8 +85,7 @@ def build_journal(session: Session, actor: Actor, params: Params, progress: Prog
                 raise InvalidInput("period", "the period now holds more journal lines than an XLSX "
                                              "sheet can hold: download the journal as CSV")
             yield from page
-            progress(5 + 85 * min(written, total) // max(total, 1),
-                     f"{written:,} of {total:,} lines written")
+            progress(5 + 85 * min(written, total) // max(total, 1), "writing the journal lines")
 
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         statement_exports.journal_xlsx(rows(), spool)

@@ -53,8 +53,28 @@ STATUS_LABELS = {
 }
 
 
-def status_label(status: str) -> str:
+# What the builders say they are doing (bounty/tasks/*_documents.py, bounty/reports/awards.py),
+# in the reader's language; a stage not listed here shows as the builder wrote it.
+STAGE_LABELS = {
+    "reading the batch": _l("reading the batch"),
+    "reading the ledger": _l("reading the ledger"),
+    "counting the journal lines": _l("counting the journal lines"),
+    "writing the journal lines": _l("writing the journal lines"),
+    "writing the workbook": _l("writing the workbook"),
+    "storing the file": _l("storing the file"),
+    "Gathering figures": _l("gathering the figures"),
+    "Rendering charts": _l("drawing the charts"),
+    "Laying out pages": _l("laying out the pages"),
+    "Writing the PDF": _l("writing the PDF"),
+}
+
+
+def document_status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+def stage_label(stage: str) -> str:
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 def _period(params: Mapping[str, Any]) -> str:
@@ -101,7 +121,8 @@ def file_size(size: int) -> str:
 
 
 bp.add_app_template_global(document_title)
-bp.add_app_template_global(status_label)
+bp.add_app_template_global(document_status_label)
+bp.add_app_template_global(stage_label)
 bp.add_app_template_global(file_size)
 
 
