@@ -117,6 +117,11 @@ VISITS: dict[str, Visit] = {
     "bank details sent empty": Visit("contributor", "/me/bank-details",
                                      "Enter the name of the account holder.",
                                      "Saisissez le nom du titulaire du compte.", then=send_empty_form),
+    "organisation activity": Visit("finance", "/activity?year={year}", "Organisations", "Organisations"),
+    "leaderboards": Visit(ANON, "/leaderboards", "Charts", "Graphiques"),
+    "awards": Visit(ANON, "/awards", "Rounds by year", "Éditions par année"),
+    "public listing": Visit("contributor", "/people/me/listing", "History", "Historique"),
+    "my documents": Visit("finance", "/documents", "My documents", "Mes documents"),
     "not allowed": Visit("contributor", "/admin/bounties/new", "Not allowed", "Non autorisé"),
     "no such page": Visit(ANON, "/no-such-page", "Page not found", "Page introuvable"),
 }
