@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from bounty.api import errors
 from bounty.api.activity_schemas import ActivityArgs, ActivityOut
 from bounty.api.auth import bearer_required
-from bounty.api.schemas import ErrorOut
+from bounty.api.error_docs import error_docs
 from bounty.extensions import db
 from bounty.models import utcnow
 from bounty.services import activity
@@ -31,15 +31,7 @@ DESCRIPTIONS = {
 }
 
 
-def _documented_errors(*statuses: int) -> Any:
-    """Document the error answers an operation gives, all in the one error shape."""
-
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=DESCRIPTIONS[status])(view)
-        return view
-
-    return decorator
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 def _figures(row: activity.OrganisationActivity | activity.ActivityTotals) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from bounty.api.awards_schemas import (
     RoundOut,
     VoteIn,
 )
-from bounty.api.schemas import MAX_ID, ErrorOut
+from bounty.api.error_docs import error_docs
+from bounty.api.schemas import MAX_ID
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.models import AwardCategory, AwardRound, Nomination
@@ -50,15 +51,7 @@ DESCRIPTIONS = {
 }
 
 
-def _documented_errors(*statuses: int) -> Any:
-    """Document the error answers an operation gives, all in the one error shape."""
-
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=DESCRIPTIONS[status])(view)
-        return view
-
-    return decorator
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 def round_out(award_round: AwardRound) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 
 from bounty.api import errors
 from bounty.api.auth import bearer_optional, bearer_required
+from bounty.api.error_docs import error_docs
 from bounty.api.schemas import (
     MAX_ID,
     BountyIn,
@@ -24,7 +25,6 @@ from bounty.api.schemas import (
     BountyOut,
     CancelIn,
     ClaimOut,
-    ErrorOut,
     ReviewIn,
     ReviewOut,
     SubmitIn,
@@ -46,22 +46,14 @@ BOUNTY_PATH = f"/bounties/<int(min=1, max={MAX_ID}):bounty_id>"
 ANONYMOUS = "Anonymous contributor"
 
 
-def _documented_errors(*statuses: int) -> Any:
-    """Document the error answers an operation gives, all in the one error shape."""
-    descriptions = {
-        401: "No bearer token, or one that is not valid",
-        403: "The caller may not do this",
-        404: "No such bounty, or not one the caller may see",
-        409: "The bounty's state does not allow this (already claimed, not a draft, ...)",
-        422: "Invalid input, by field",
-    }
-
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=descriptions[status])(view)
-        return view
-
-    return decorator
+DESCRIPTIONS = {
+    401: "No bearer token, or one that is not valid",
+    403: "The caller may not do this",
+    404: "No such bounty, or not one the caller may see",
+    409: "The bounty's state does not allow this (already claimed, not a draft, ...)",
+    422: "Invalid input, by field",
+}
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 # ------------------------------------------------------------------------------ presenting

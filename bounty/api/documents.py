@@ -20,7 +20,8 @@ from werkzeug.wrappers import Response
 from bounty.api import errors
 from bounty.api.auth import bearer_required
 from bounty.api.documents_schemas import DocumentIn, DocumentListArgs, DocumentListOut, DocumentOut
-from bounty.api.schemas import MAX_ID, ErrorOut
+from bounty.api.error_docs import error_docs
+from bounty.api.schemas import MAX_ID
 from bounty.extensions import db
 from bounty.models import DocumentJob
 from bounty.services import document_jobs
@@ -42,13 +43,7 @@ DESCRIPTIONS = {
 }
 
 
-def _documented_errors(*statuses: int) -> Any:
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=DESCRIPTIONS[status])(view)
-        return view
-
-    return decorator
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 def document_out(job: DocumentJob) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from flask_smorest import Blueprint
 
 from bounty.api import errors
 from bounty.api.auth import bearer_optional, bearer_required
+from bounty.api.error_docs import error_docs
 from bounty.api.grants_schemas import GrantCancelIn, GrantIn, GrantListArgs, GrantListOut, GrantOut
-from bounty.api.schemas import MAX_ID, ErrorOut
+from bounty.api.schemas import MAX_ID
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.services import grant_queries, grants
@@ -37,15 +38,7 @@ DESCRIPTIONS = {
 }
 
 
-def _documented_errors(*statuses: int) -> Any:
-    """Document the error answers an operation gives, all in the one error shape."""
-
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=DESCRIPTIONS[status])(view)
-        return view
-
-    return decorator
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 def grant_out(view: grant_queries.GrantView) -> dict[str, Any]:

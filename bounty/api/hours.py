@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 
 from bounty.api import errors
 from bounty.api.auth import ANONYMOUS, bearer_required, caller
+from bounty.api.error_docs import error_docs
 from bounty.api.hours_schemas import (
     HoursIn,
     HoursListArgs,
@@ -24,7 +25,7 @@ from bounty.api.hours_schemas import (
     HoursQueueOut,
     HoursReviewIn,
 )
-from bounty.api.schemas import MAX_ID, ErrorOut
+from bounty.api.schemas import MAX_ID
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.models import HoursEntry, Person, WorkingGroup, utcnow
@@ -46,15 +47,7 @@ DESCRIPTIONS = {
 }
 
 
-def _documented_errors(*statuses: int) -> Any:
-    """Document the error answers an operation gives, all in the one error shape."""
-
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=DESCRIPTIONS[status])(view)
-        return view
-
-    return decorator
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 def _signed_in(actor: Actor) -> Actor:

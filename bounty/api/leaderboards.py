@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from bounty.api import errors
 from bounty.api.auth import bearer_optional, bearer_required
+from bounty.api.error_docs import error_docs
 from bounty.api.leaderboards_schemas import BadgesOut, LeaderboardArgs, LeaderboardOut, ListingIn, ListingOut
-from bounty.api.schemas import ErrorOut
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.models import Person, utcnow
@@ -37,15 +37,7 @@ DESCRIPTIONS = {
 }
 
 
-def _documented_errors(*statuses: int) -> Any:
-    """Document the error answers an operation gives, all in the one error shape."""
-
-    def decorator(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorOut, description=DESCRIPTIONS[status])(view)
-        return view
-
-    return decorator
+_documented_errors = error_docs(blp, DESCRIPTIONS)
 
 
 @blp.get("/leaderboards")
