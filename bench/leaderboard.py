@@ -22,8 +22,9 @@ Then, alternating for --rounds rounds, the median of each counting:
 
 Before timing, both must give the same 100 rows in the same order (every metric, the score and
 reached_at): an assertion, not a measurement. Prints both times, the ratio service / baseline
-(target at most 2) and whether the service's median is under 500 ms. The indexes proposed for
-the leaderboard (`INDEXES`) are created in this schema unless --no-indexes.
+(target at most 2) and whether the service's median is under 500 ms. The leaderboard's partial
+indexes (`INDEXES`, made by migration 20261122_0006) are dropped with --no-indexes, to measure
+what they are worth.
 
     python bench/leaderboard.py [--people 50000] [--mrs 1000000] [--lines 200000] [--hours 200000]
                                 [--year 2026] [--rounds 7] [--no-indexes] [--explain] [--url postgresql://...]
@@ -56,13 +57,9 @@ WEIGHTS = {"merged_mrs": "10", "earnings_eur": "0.01", "approved_hours": "1", "r
            "awards_won": "100"}
 # Proposed for the migration (docs/leaderboards.md): the year's DCO-clean merges read from the
 # index alone; approved hours and approved claims by date.
-INDEXES = [
-    "CREATE INDEX ix_merge_requests_dco_merged_at_person_id ON merge_requests (merged_at, person_id) "
-    "WHERE is_dco_ok",
-    "CREATE INDEX ix_hours_entries_approved_worked_on ON hours_entries (worked_on, person_id, quarter_hours) "
-    "WHERE status = 'approved'",
-    "CREATE INDEX ix_claims_approved_decided_at ON claims (decided_at) WHERE status = 'approved'",
-]
+# The leaderboard's partial indexes (migration 20261122_0006).
+INDEXES = ["ix_merge_requests_dco_merged_at_person_id", "ix_hours_entries_approved_worked_on",
+           "ix_claims_approved_decided_at"]
 
 
 def with_search_path(url: str, schema: str) -> str:
@@ -214,9 +211,9 @@ LOAD = [
 
 def analyse(url: str, indexes: bool) -> None:
     with psycopg.connect(url, autocommit=True) as connection:
-        if indexes:
-            for statement in INDEXES:
-                connection.execute(statement)
+        if not indexes:
+            for name in INDEXES:
+                connection.execute(f"DROP INDEX {name}")
         connection.execute("VACUUM ANALYZE")
 
 
@@ -287,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=2026)
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (median of each side)")
     parser.add_argument("--no-indexes", dest="indexes", action="store_false",
-                        help="measure without the indexes proposed for the leaderboard")
+                        help="measure without the leaderboard's partial indexes")
     parser.add_argument("--explain", action="store_true", help="print the service query's plan")
     parser.add_argument("--url", default=os.environ.get(
         "BOUNTY_BENCH_POSTGRES_URL", os.environ.get("BOUNTY_TEST_POSTGRES_URL", DEFAULT_URL)))
@@ -310,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"leaderboard benchmark: PostgreSQL {args.url}, schema {schema}")
         print(f"loaded {args.people} people, {args.mrs} merged MRs, {counted['ledger lines']} ledger lines "
               f"({counted['approved bounties']} approved bounties), {args.hours} hours entries in "
-              f"{time.perf_counter() - began:.1f} s; proposed indexes {'on' if args.indexes else 'OFF'}")
+              f"{time.perf_counter() - began:.1f} s; leaderboard indexes {'on' if args.indexes else 'OFF'}")
         period = leaderboards.parse_period(str(args.year))
         session = make_sessionmaker(engine)()
         with psycopg.connect(url) as connection:
