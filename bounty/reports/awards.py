@@ -24,7 +24,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 
 from bounty.ledger import Money
 from bounty.reports import charts
@@ -283,6 +283,16 @@ def render_html(report: AnnualReport, lang: str = "en") -> str:
     )
 
 
+def page_numbers_css(lang: str) -> CSS:
+    """The page numbers in the document's language ("Page 3 of 12"): the one rule whose words
+    change with the language, so it is made here rather than in awards.css (the templates
+    hold no inline style)."""
+    labels = LABELS[lang]
+    return CSS(string=(
+        f'@page {{ @bottom-right {{ content: "{labels["page"]} " counter(page) " {labels["of"]} " '
+        'counter(pages); } } @page cover { @bottom-right { content: none; } }'))
+
+
 def render(report: AnnualReport, lang: str = "en", progress: Progress | None = None) -> RenderedReport:
     """The report as an A4 PDF/UA-1 document in `lang`, with its page count. `progress`, when
     given, hears each stage (percent, stage) as the job queue shows it."""
@@ -290,7 +300,8 @@ def render(report: AnnualReport, lang: str = "en", progress: Progress | None = N
     step(30, "Rendering charts")
     html = render_html(report, lang)
     step(45, "Laying out pages")
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(pdf_variant=PDF_VARIANT)
+    document = HTML(string=html, base_url=str(TEMPLATES)).render(
+        pdf_variant=PDF_VARIANT, stylesheets=[page_numbers_css(lang)])
     step(85, "Writing the PDF")
     pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
     return RenderedReport(pdf=pdf, pages=len(document.pages))
