@@ -75,18 +75,11 @@ def visible_person(username: str, actor: Actor) -> Person:
 
 
 def standing(period: Period, label: str, person_id: int) -> Standing:
-    """Where `person_id` stands overall in `period`, reading the ranking a page at a time."""
-    offset, total = 0, 0
-    while True:
-        board = leaderboards.leaderboard(db.session, period, limit=leaderboards.MAX_LIMIT, offset=offset,
-                                         viewer=current_actor())
-        total = board.total
-        for row in board.rows:
-            if row.person_id == person_id:
-                return Standing(label, row.rank, total, row.score)
-        offset += leaderboards.MAX_LIMIT
-        if not board.rows or offset >= total:
-            return Standing(label, None, total, Decimal(0))
+    """Where `person_id` stands overall in `period` (one query: `leaderboards.standing`)."""
+    found = leaderboards.standing(db.session, period, person_id, viewer=current_actor())
+    if found.row is None:
+        return Standing(label, None, found.total, Decimal(0))
+    return Standing(label, found.row.rank, found.total, found.row.score)
 
 
 @bp.get(USERNAME_PATH)
