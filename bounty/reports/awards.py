@@ -151,18 +151,18 @@ LABELS: dict[str, dict[str, Any]] = {
         "name": "Nom", "organisation": "Organisation", "score": "Score", "merges": "Fusions",
         "earnings": "Gains", "reviews": "Revues", "anonymous": "Contributeur anonyme",
         "nobody": "Personne n'est classé sur cette période.",
-        "awards_intro": ("Les nominations et les votes suivent les statuts du programme\u00a0: seuls les "
+        "awards_intro": ("Les candidatures et les votes suivent les statuts du programme\u00a0: seuls les "
                          "votes du comité des prix sont décisifs\u00a0; {rules}."),
         "rules_text": ("le consensus tacite exige trois +1 décisifs et aucun veto, la majorité tacite "
                        "trois +1 décisifs et plus de +1 que de -1, la majorité tacite des deux tiers "
                        "trois votes décisifs et deux fois plus de +1 que de -1"),
         "decision_rules": {"lazy_consensus": "Consensus tacite", "lazy_majority": "Majorité tacite",
                            "lazy_two_thirds": "Majorité tacite des deux tiers"},
-        "winner": "Lauréat", "citation": "Citation", "nominees": "Nominations et vote",
-        "nominee": "Nommé", "binding": "Votes décisifs", "non_binding": "Non décisifs", "result": "Résultat",
+        "winner": "Lauréat", "citation": "Citation", "nominees": "Candidatures et vote",
+        "nominee": "Candidat", "binding": "Votes décisifs", "non_binding": "Non décisifs", "result": "Résultat",
         "passed": "Adoptée", "failed": "Non adoptée", "no_award": "Pas de prix cette année.",
-        "not_decided": "Le vote n'est pas encore clos.", "no_nominations": "Aucune nomination.",
-        "withheld": "Citation non publiée\u00a0: la personne nommée n'a pas accepté d'être nommée.",
+        "not_decided": "Le vote n'est pas encore clos.", "no_nominations": "Aucune candidature.",
+        "withheld": "Citation non publiée\u00a0: la personne candidate n'a pas accepté d'être nommée.",
         "vetoes": "{n} veto(s)", "void_vetoes": "{n} veto(s) nul(s)", "rule": "Règle de décision",
         "no_awards": "Aucune édition des prix n'a eu lieu cette année.",
         "recognised_intro": ("Toutes les personnes actives dans le programme en {year} qui ont accepté "

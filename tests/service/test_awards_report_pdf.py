@@ -105,8 +105,11 @@ def test_the_report_in_french(report):
     check_contents(pages, FR_SECTIONS)
     for expected in ("Sommaire", "Heures de contribution approuvées 4,50", "Union européenne 50\u00a0%",
                      "5\u202f375\u202f000,00\u00a0€", "Correction de bogue", "Lauréat\u00a0: Alice Public",
-                     rp.ALICE_CITATION, "Contributeur anonyme", "Non adoptée", "Première fusion"):
+                     rp.ALICE_CITATION, "Contributeur anonyme", "Non adoptée", "Première fusion",
+                     "Candidatures et vote", "Candidat"):
         assert expected in text, expected
+    # The report's words for nominations are the award pages' words.
+    assert "Nommé" not in text and "Nominations et vote" not in text
     for english in ("The year in figures", "Anonymous contributor", "Winner"):
         assert english not in text
     for hidden in HIDDEN:
