@@ -19,6 +19,10 @@ claimant (DCO-clean), so the demo's reviewers can approve it (approval needs tha
 Band rule: a bounty may be in any currency, and its amount must lie inside its
 category's band (kept in GBP) when both are expressed in EUR at the rates in force on the
 day of seeding. A demo file that breaks it is refused, naming the bounty.
+
+Then the recognition year (`demo_recognition`: merged work, approved bounties, hours,
+consent, badges), the awards round (`demo_awards`) and the payment of what was approved
+(`demo_payouts`).
 """
 
 from __future__ import annotations
@@ -54,7 +58,16 @@ from bounty.models import (
 )
 from bounty.models.groups import MEMBER_ROLES
 from bounty.models.hours import ACTIVITIES, HOURS_STATUSES
-from bounty.services import audit, demo_awards, demo_recognition, funds, fx, reservations, seed_files
+from bounty.services import (
+    audit,
+    demo_awards,
+    demo_payouts,
+    demo_recognition,
+    funds,
+    fx,
+    reservations,
+    seed_files,
+)
 from bounty.services.actors import Actor
 from bounty.services.errors import InvalidInput, NotFound
 from bounty.services.seed import SeedReport, amount, need
@@ -378,6 +391,7 @@ def seed_demo(session: Session, actor: Actor, seed_dir: Path = SEED_DIR,
             _seed_bounty(session, actor, table, context, now, report)
         demo_recognition.seed_demo_recognition(session, actor, seed_dir, people, now, report.count)
         demo_awards.seed_demo_awards(session, actor, seed_dir, people, now, report.count)
+        demo_payouts.seed_demo_payouts(session, actor, seed_dir, people, now, report.count)
     except BaseException:
         session.rollback()
         raise

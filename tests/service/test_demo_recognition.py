@@ -67,9 +67,9 @@ def test_every_demo_contributor_has_merged_work_in_the_year(session):
     assert len(failing) == 4 and all(mr.person_id is not None for mr in failing)
 
 
-def test_demo_bounties_are_approved_through_the_review_rule_and_payable(session):
+def test_demo_bounties_are_approved_through_the_review_rule_then_paid(session):
     seeded(session)
-    approved = session.execute(select(Bounty).where(Bounty.status == "approved")).scalars().all()
+    approved = session.execute(select(Bounty).where(Bounty.status == "paid")).scalars().all()
     assert len(approved) == 7
     decided = session.execute(select(Claim).where(Claim.status == "approved")).scalars().all()
     assert all(YEAR_START <= c.decided_at <= NOW for c in decided)
