@@ -78,8 +78,9 @@ def shares_for_year(session: Session, year: int) -> dict[str, Decimal]:
 def shares_in_force(session: Session, year: int) -> dict[str, Decimal]:
     """The shares of `year` as recorded in the database; on a database not yet migrated or
     seeded, the shares published in `seed/jurisdictions.toml` for that year."""
-    bind = session.get_bind()
-    if inspect(bind).has_table("jurisdiction_shares"):
+    # The session's own connection: a second one would wait on SQLite's lock while this
+    # session holds a write transaction.
+    if inspect(session.connection()).has_table("jurisdiction_shares"):
         recorded = session.execute(
             select(func.count(JurisdictionShare.id)).where(JurisdictionShare.year <= year)
         ).scalar_one()
