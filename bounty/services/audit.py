@@ -66,6 +66,13 @@ def record(
     return event
 
 
+def lock_chain(session: Session) -> None:
+    """Lock the audit chain's head until the caller's transaction ends. Every writer of an
+    event takes this lock, so a service that must serialise with all of them (and write its
+    rows only once it holds it) takes it first."""
+    _locked_head(session)
+
+
 def _locked_head(session: Session) -> AuditChainHead:
     """The chain head, created on first use, locked until the caller commits.
 

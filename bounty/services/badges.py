@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session
 
 from bounty.governance.permissions import Permission
 from bounty.models import (
-    AuditChainHead,
     AwardRound,
     Badge,
     Bounty,
@@ -213,7 +212,7 @@ def _lock_audit_chain(session: Session) -> None:
     """The audit chain's head, locked until the transaction ends: awarders queue here before
     they write (every writer takes this lock when it records an event), so two of them never
     wait on each other's new badge rows while holding it."""
-    session.execute(select(AuditChainHead.id).where(AuditChainHead.id == audit.HEAD_ID).with_for_update())
+    audit.lock_chain(session)
 
 
 def award_badges_now(session: Session, person_ids: Iterable[int] | None,
