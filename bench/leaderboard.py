@@ -10,8 +10,8 @@ with INSERT ... SELECT generate_series (seeded random, the same data every run):
 - L ledger lines (default 200,000): approved EUR bounties, each with its claim, two reviews,
   reservation, reserve transaction (2 lines) and payable transaction (5 lines), one in 20 of
   them clawed back (a 5-line reversal);
-- hours entries (4 per 20 people per ... default 200,000; 80% approved, 10% pending, 10%
-  rejected) and 2,000 signed-off grant tranches; the score weights of seed/scoring.toml.
+- H hours entries (default 200,000; 80% approved, 10% pending, 10% rejected) and 2,000
+  signed-off grant tranches; the score weights of seed/scoring.toml.
 
 Then, alternating for --rounds rounds, the median of each counting:
 
@@ -55,9 +55,8 @@ TARGET_RATIO = 2.0
 TARGET_MS = 500
 WEIGHTS = {"merged_mrs": "10", "earnings_eur": "0.01", "approved_hours": "1", "reviews_given": "3",
            "awards_won": "100"}
-# Proposed for the migration (docs/leaderboards.md): the year's DCO-clean merges read from the
-# index alone; approved hours and approved claims by date.
-# The leaderboard's partial indexes (migration 20261122_0006).
+# The leaderboard's partial indexes (migration 20261122_0006): the year's DCO-clean merges read
+# from the index alone; approved hours and approved claims by date.
 INDEXES = ["ix_merge_requests_dco_merged_at_person_id", "ix_hours_entries_approved_worked_on",
            "ix_claims_approved_decided_at"]
 
