@@ -28,7 +28,8 @@ from weasyprint import CSS, HTML
 
 from bounty.ledger import Money
 from bounty.reports import charts
-from bounty.services.annual_report import AnnualReport, BountyGroup, Nominee
+from bounty.services.annual_awards import Nominee
+from bounty.services.annual_report import AnnualReport, BountyGroup
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "reports"
 TEMPLATE = "awards.html"

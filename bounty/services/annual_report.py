@@ -8,13 +8,15 @@ What it holds, all over the calendar year (UTC):
 - the year in figures: DCO-clean merged merge requests, active contributors, bounties
   approved (clawed-back ones never count) and paid with their EUR value, approved hours,
   grant tranches signed off;
-- the fund by jurisdiction: for the year's pools, what each member put in by its share
-  (its pledges posted by the pool fundings), its share of what is reserved (largest
-  remainder, so the parts add up) and its part of what was spent (its `borne` lines);
+- the fund by jurisdiction (`bounty.services.annual_fund`): for the year's pools, what each
+  member put in by its share (its pledges posted by the pool fundings), its share of what is
+  reserved (largest remainder, so the parts add up) and its part of what was spent (its
+  `borne` lines);
 - bounties approved and paid by category and by working group, hours by jurisdiction;
 - the top ten overall and per jurisdiction (`leaderboards.top`), each award category's
-  outcome (`award_queries.results`), and the recognised contributors: people active in
-  the year who agreed to be listed, with the badges they earned that year.
+  outcome (`award_queries.results`, read in `bounty.services.annual_awards`), and the
+  recognised contributors: people active in the year who agreed to be listed, with the
+  badges they earned that year.
 
 Privacy (the rule of docs/awards-report.md): a person's name, username and organisation
 are read only while `is_public_listing` is true. Anyone else is "anonymous" (name None)
@@ -34,15 +36,12 @@ from sqlalchemy import Select, and_, exists, func, select, union
 from sqlalchemy.orm import Session
 
 from bounty.governance.permissions import Permission
-from bounty.ledger import InvalidShares, Money, allocate
+from bounty.ledger import InvalidShares, Money
 from bounty.models import (
-    Account,
     Bounty,
     BountyCategory,
     Claim,
     HoursEntry,
-    LedgerLine,
-    LedgerTransaction,
     MergeRequest,
     Organisation,
     PayoutItem,
@@ -54,9 +53,11 @@ from bounty.models import (
     utcnow,
 )
 from bounty.models.recognition import Badge, PersonBadge
-from bounty.services import award_queries, funds, leaderboards
+from bounty.services import funds, leaderboards
 from bounty.services.actors import Actor
-from bounty.services.errors import NotFound, PermissionDenied
+from bounty.services.annual_awards import AwardOutcome, award_outcomes
+from bounty.services.annual_fund import FundRow, fund_by_jurisdiction
+from bounty.services.errors import PermissionDenied
 from bounty.services.hours import hours_of, year_bounds
 from bounty.services.leaderboards import LeaderboardRow
 
@@ -85,21 +86,6 @@ class YearFigures:
 
 
 @dataclass(frozen=True)
-class FundRow:
-    """One member's part of the year's pools (jurisdiction_code None: the total)."""
-
-    jurisdiction_code: str | None
-    share: Decimal
-    allocated: Money
-    reserved: Money
-    spent: Money
-
-    @property
-    def available(self) -> Money:
-        return self.allocated - self.reserved - self.spent
-
-
-@dataclass(frozen=True)
 class BountyGroup:
     """Bounties of one category or working group (code None: without a working group)."""
 
@@ -116,34 +102,6 @@ class HoursRow:
     jurisdiction_code: str | None
     hours: Decimal
     people: int
-
-
-@dataclass(frozen=True)
-class Nominee:
-    """A nomination and its tally. `name` is None for an anonymous contributor, whose
-    `citation` is then None too (withheld: it may name them)."""
-
-    name: str | None
-    is_organisation: bool
-    citation: str | None
-    passed: bool
-    binding: dict[str, int]        # vote value -> count
-    non_binding: dict[str, int]
-    vetoes: int
-    void_vetoes: int
-
-
-@dataclass(frozen=True)
-class AwardOutcome:
-    """A category's result: its winner (None: no award that year) among its nominees."""
-
-    code: str
-    name: str
-    name_fr: str
-    decision_rule: str
-    decided: bool
-    winner: Nominee | None
-    nominees: list[Nominee]
 
 
 @dataclass(frozen=True)
@@ -181,8 +139,8 @@ def annual_report(session: Session, actor: Actor, year: int, *, now: datetime | 
     approved = _approved_bounties(session, span)
     paid = _paid_bounties(session, span)
     tranches = _signed_off_tranches(session, span)
-    awards = _award_outcomes(session, year)
-    fund, fund_total, pools = _fund(session, year, shares)
+    awards = award_outcomes(session, year)
+    fund, fund_total, pools = fund_by_jurisdiction(session, year, shares)
     figures = YearFigures(
         merged_mrs=int(session.execute(
             select(func.count(MergeRequest.id)).where(MergeRequest.is_dco_ok.is_(True), span.has(
@@ -351,87 +309,13 @@ def _grouped(approved: list[_BountyRow], paid: list[_BountyRow], names: dict[str
                         counts[code][2], _eur(counts[code][3])) for code in codes]
 
 
-# --- the fund by jurisdiction -----------------------------------------------------------------
-
-def _fund(session: Session, year: int,
-          shares: dict[str, Decimal]) -> tuple[list[FundRow], FundRow, list[funds.PoolStatus]]:
-    """Allocated (pledges posted by the fundings of the year's pools), reserved (each pool's
-    reserved balance split by its year's shares) and spent (the `borne` lines of the payouts
-    and reversals touching the pools' `spent` accounts), per member."""
-    statuses = funds.pool_statuses(session, year)
-    pool_ids = [status.pool_id for status in statuses]
-    allocated = _member_lines(session, pool_ids, "pledged", LedgerTransaction.kind == "pool_funding",
-                              ":available")
-    spent = _member_lines(session, pool_ids, "borne", None, ":spent")
-    reserved: dict[str, int] = defaultdict(int)
-    for status in statuses:
-        if status.reserved.minor and shares:
-            for code, part in allocate(status.reserved, shares).items():
-                reserved[code] += part.minor
-    codes = list(shares) + sorted((set(allocated) | set(spent) | set(reserved)) - set(shares))
-    rows = [FundRow(code, shares.get(code, Decimal(0)), _eur(allocated.get(code, 0)),
-                    _eur(reserved.get(code, 0)), _eur(spent.get(code, 0))) for code in codes]
-    total = FundRow(None, sum((row.share for row in rows), Decimal(0)),
-                    *(_eur(sum(getattr(status, name).minor for status in statuses))
-                      for name in ("funded", "reserved", "spent")))
-    return rows, total, statuses
-
-
-def _member_lines(session: Session, pool_ids: list[int], role: str, kind: Any,
-                  pool_suffix: str) -> dict[str, int]:
-    """The sum of `member:<J>:<role>` lines per member, in the transactions that move one of
-    the pools' accounts ending in `pool_suffix` (and are of `kind`, when given)."""
-    if not pool_ids:
-        return {}
-    touching = (select(LedgerLine.transaction_id)
-                .join(Account, Account.id == LedgerLine.account_id)
-                .where(Account.pool_id.in_(pool_ids), Account.code.like(f"%{pool_suffix}")))
-    query = (select(Account.jurisdiction_code, func.sum(LedgerLine.amount_minor))
-             .select_from(LedgerLine)
-             .join(Account, Account.id == LedgerLine.account_id)
-             .join(LedgerTransaction, LedgerTransaction.id == LedgerLine.transaction_id)
-             .where(LedgerLine.transaction_id.in_(touching), Account.code.like(f"member:%:{role}"))
-             .group_by(Account.jurisdiction_code))
-    if kind is not None:
-        query = query.where(kind)
-    return {code: int(total) for code, total in session.execute(query).all() if code}
-
-
-# --- the top tens and the awards ------------------------------------------------------------
+# --- the top tens -----------------------------------------------------------------------------
 
 def _top_ten(session: Session, year: int, jurisdiction: str | None = None) -> list[LeaderboardRow]:
     """The year's top ten as the public sees it: who has not agreed to be listed is anonymous."""
     rows = leaderboards.top(session, leaderboards.parse_period(str(year)), 10, jurisdiction)
     return [row if row.is_public else replace(row, name=None, username=None, organisation_name=None)
             for row in rows]
-
-
-def _award_outcomes(session: Session, year: int) -> list[AwardOutcome]:
-    """Each category's result as the public sees it (no viewer: names and citations only of
-    people who agreed to be named; organisations are always named)."""
-    try:
-        results = award_queries.results(session, None, year)
-    except NotFound:
-        return []
-    outcomes = []
-    for result in results.categories:
-        nominees = {view.id: _nominee(view) for view in result.nominations}
-        category = result.category
-        outcomes.append(AwardOutcome(
-            code=category.code, name=category.name, name_fr=category.name_fr or category.name,
-            decision_rule=category.decision_rule, decided=result.decided,
-            winner=nominees[result.winner.id] if result.winner is not None else None,
-            nominees=list(nominees.values())))
-    return outcomes
-
-
-def _nominee(view: award_queries.NominationView) -> Nominee:
-    named = view.nominee_organisation_id is not None or view.nominee_is_public
-    return Nominee(
-        name=view.nominee_name if named else None, is_organisation=view.nominee_organisation_id is not None,
-        citation=view.citation if named else None, passed=view.tally.passed,
-        binding=dict(view.tally.binding), non_binding=dict(view.tally.non_binding),
-        vetoes=len(view.tally.vetoes), void_vetoes=len(view.tally.void_vetoes))
 
 
 # --- hours and the recognised contributors ----------------------------------------------------

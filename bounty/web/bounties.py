@@ -31,6 +31,7 @@ from bounty.governance.permissions import Permission
 from bounty.ledger import InsufficientFunds, LedgerError, MissingRate, Money
 from bounty.models import AuditEvent, Bounty, Person
 from bounty.services import bounty_queries, claims, submissions
+from bounty.services import my_work as my_work_queries
 from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput, NotFound, PermissionDenied
 from bounty.web import forms, page_cache
 from bounty.web.forms import ActionForm, CancelForm, FilterForm, ReviewForm, SubmitForm, attach_service_error
@@ -297,7 +298,7 @@ def review_queue() -> ResponseReturnValue:
 @bp.get("/me")
 @login_required
 def my_work() -> ResponseReturnValue:
-    work = bounty_queries.my_work(db.session, current_actor())
+    work = my_work_queries.my_work(db.session, current_actor())
     return render_template("bounties/my_work.html", work=work)
 
 

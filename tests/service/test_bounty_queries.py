@@ -6,6 +6,7 @@ import pytest
 
 from bounty.ledger import Money
 from bounty.services import bounties, bounty_queries, claims
+from bounty.services import my_work as my_work_queries
 from bounty.services.bounty_queries import BountyFilter
 from bounty.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests import workflow_factories as wf
@@ -66,7 +67,7 @@ def test_the_claimant_keeps_seeing_an_embargoed_bounty(session, pool):
                         jurisdiction_code="UK")
     assert bounty_queries.get_bounty(session, plain, work.bounty.id).claim is not None
     assert listed(session, plain) == ["CVE-2026-0001 remediation"]
-    assert [c.bounty_title for c in bounty_queries.my_work(session, plain).claims] == [
+    assert [c.bounty_title for c in my_work_queries.my_work(session, plain).claims] == [
         "CVE-2026-0001 remediation"]
     assert listed(session, wf.contributor(session, "dora")) == []
 
@@ -192,7 +193,7 @@ def test_my_work(session, pool):
     wf.approved_bounty(session, dora, title="Paid in EUR", amount="1000")
     wf.approved_bounty(session, dora, title="Paid in GBP", amount="600", currency="GBP")
     wf.claimed_bounty(session, dora, title="Still working")
-    work = bounty_queries.my_work(session, dora)
+    work = my_work_queries.my_work(session, dora)
     assert [(c.bounty_title, c.status) for c in work.claims] == [
         ("Still working", "active"), ("Paid in GBP", "approved"), ("Paid in EUR", "approved")]
     assert work.earnings == {"EUR": Money.parse("1000", "EUR"), "GBP": Money.parse("600", "GBP")}
@@ -200,6 +201,6 @@ def test_my_work(session, pool):
         (f"payable:person:{dora.person_id}:EUR", Money.parse("-1000", "EUR")),
         (f"payable:person:{dora.person_id}:GBP", Money.parse("-600", "GBP")),
     ]
-    assert bounty_queries.my_work(session, wf.contributor(session, "dan")).claims == []
+    assert my_work_queries.my_work(session, wf.contributor(session, "dan")).claims == []
     with pytest.raises(PermissionDenied):
-        bounty_queries.my_work(session, wf.ANONYMOUS)
+        my_work_queries.my_work(session, wf.ANONYMOUS)

@@ -22,6 +22,7 @@ from bounty.models import (
     utcnow,
 )
 from bounty.services import audit, bounty_queries, claims, funds, fx, journal, ledger_check, reservations
+from bounty.services import my_work as my_work_queries
 from bounty.services.actors import SYSTEM
 from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput, NotFound, PermissionDenied
 from tests import workflow_factories as wf
@@ -104,7 +105,7 @@ def test_an_expired_claim_reads_as_lapsed_before_it_is_recorded(session, pool):
     detail = bounty_queries.get_bounty(session, dora, work.bounty.id)
     assert detail.row.status == "open" and detail.claim is None and "claim" in detail.actions
     assert detail.row.claimant_name is None
-    mine = bounty_queries.my_work(session, work.claimant)
+    mine = my_work_queries.my_work(session, work.claimant)
     assert [c.status for c in mine.claims] == ["lapsed"]
     # Reading wrote nothing.
     assert fresh(session, Claim, work.claim.id).status == "active"
@@ -318,7 +319,7 @@ def test_a_gbp_payable_is_in_gbp_and_the_fx_legs_balance_per_currency(session, p
     assert totals == {"EUR": 0, "GBP": 0}
     borne = [amount for code, amount, _ in lines if code.endswith(":borne")]
     assert sum(a.minor for a in borne) == eur.minor
-    assert bounty_queries.my_work(session, work.claimant).earnings == {"GBP": gbp}
+    assert my_work_queries.my_work(session, work.claimant).earnings == {"GBP": gbp}
     assert ledger_check.check(session) == []
 
 

@@ -28,7 +28,8 @@ from bounty.models import (
     WorkingGroupMember,
     utcnow,
 )
-from bounty.services import audit, bounty_queries, claims, identity_links, journal, ledger_check, people
+from bounty.services import audit, claims, identity_links, journal, ledger_check, people
+from bounty.services import my_work as my_work_queries
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bounty.services.person_merge import HISTORY_COLUMNS, merge_people, person_columns
@@ -185,7 +186,7 @@ def test_merge_moves_every_record_and_keeps_every_row(session: Session) -> None:
     assert kinds == ["person_merge", "person_merge"]
     assert ledger_check.check(session) == []
     # The survivor's earnings now include the merged record's, counted once.
-    earnings = bounty_queries.my_work(session, wf.actor_of(session.get(Person, s_id))).earnings
+    earnings = my_work_queries.my_work(session, wf.actor_of(session.get(Person, s_id))).earnings
     assert {cur: money.amount_str() for cur, money in earnings.items()} == {
         "EUR": "1800.00", "GBP": "1500.00"}
 
