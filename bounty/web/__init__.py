@@ -20,13 +20,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
+from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.wrappers import Response
 
 from bounty.auth import current_actor
 from bounty.governance.permissions import Permission, Role
 from bounty.ledger import Money
 from bounty.services import identity_queries, statements
+from bounty.services.errors import NotFound, PermissionDenied
 from bounty.web import (
     activity,
     admin,
@@ -97,6 +99,10 @@ def register_blueprints(app: Flask) -> None:
     app.context_processor(_layout_context)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    # A service's refusal no view answered itself. The API's own handlers (on its blueprint)
+    # answer its routes first, in its JSON shape.
+    app.register_error_handler(PermissionDenied, _refused)
+    app.register_error_handler(NotFound, _refused)
 
 
 def select_locale() -> str:
@@ -186,6 +192,11 @@ def _csrf_error(_error: CSRFError) -> ResponseReturnValue:
     reason = _("The form has expired or was not sent from this site (its security token is "
                "missing or wrong).")
     return render_template("errors/400.html", reason=reason), 400
+
+
+def _refused(error: PermissionDenied | NotFound) -> ResponseReturnValue:
+    """What the viewer may not do is the 403 page; what does not exist for them, the 404 page."""
+    return _http_error(Forbidden() if isinstance(error, PermissionDenied) else HttpNotFound())
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:

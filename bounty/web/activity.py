@@ -31,7 +31,7 @@ from bounty.exports import activity as activity_export
 from bounty.extensions import db
 from bounty.models import utcnow
 from bounty.services import activity
-from bounty.services.errors import InvalidInput, PermissionDenied
+from bounty.services.errors import InvalidInput
 from bounty.services.statements import Period
 from bounty.web.forms import attach_service_error
 
@@ -140,10 +140,7 @@ def _read_period() -> tuple[PeriodForm, Period | None]:
 
 
 def _rows(span: Period) -> list[activity.OrganisationActivity]:
-    try:
-        return activity.organisation_activity(db.session, current_actor(), span)
-    except PermissionDenied:
-        abort(403)
+    return activity.organisation_activity(db.session, current_actor(), span)
 
 
 def _period_text(span: Period) -> str:

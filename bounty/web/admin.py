@@ -102,10 +102,7 @@ def create() -> ResponseReturnValue:
 
 
 def _current(bounty_id: int) -> bounty_queries.BountyDetail:
-    try:
-        return bounty_queries.get_bounty(db.session, current_actor(), bounty_id)
-    except NotFound:
-        abort(404)
+    return bounty_queries.get_bounty(db.session, current_actor(), bounty_id)
 
 
 @bp.get("/<int:bounty_id>/edit")

@@ -25,7 +25,7 @@ from bounty.models import AwardCategory, AwardRound, Nomination, Organisation, P
 from bounty.services import award_queries, award_shortlist, awards
 from bounty.services.award_queries import NominationView, VoteView
 from bounty.services.award_shortlist import Suggestion
-from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from bounty.services.errors import Conflict, InvalidInput, ServiceError
 from bounty.web import awards_forms as af
 from bounty.web import documents
 from bounty.web.bounties import conflict_message
@@ -81,8 +81,6 @@ def open_round() -> ResponseReturnValue:
     year = form.year.data or 0
     try:
         awards.open_round(db.session, current_actor(), year, form.close_at())
-    except PermissionDenied:
-        abort(403)
     except InvalidInput as refusal:
         field = af.FIELD_NAMES.get(refusal.field, refusal.field)
         general = [] if attach_service_error(form, field, refusal.reason) else [refusal.reason]
@@ -185,10 +183,6 @@ def open_vote(year: int) -> ResponseReturnValue:
         return round_page(year, 400, open_vote_form=form)
     try:
         awards.open_vote(db.session, current_actor(), year, form.close_moment())
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return round_page(year, 400, general, open_vote_form=form)
@@ -230,10 +224,6 @@ def nominate(year: int) -> ResponseReturnValue:
         awards.nominate(db.session, current_actor(), year, form.category_code.data or "",
                         form.citation.data or "", nominee_person_id=person_id,
                         nominee_organisation_id=organisation_id)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         field = af.FIELD_NAMES.get(refusal.field, refusal.field)
         general = [] if attach_service_error(form, field, refusal.reason) else [refusal.reason]
@@ -261,10 +251,6 @@ def vote(year: int, nomination_id: int) -> ResponseReturnValue:
     try:
         cast = awards.cast_vote(db.session, current_actor(), nomination_id, form.value.data or "",
                                 form.reason.data or "")
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return round_page(year, 400, general, vote_forms={nomination_id: form})
@@ -283,10 +269,7 @@ def vote(year: int, nomination_id: int) -> ResponseReturnValue:
 
 def results_page(year: int, code: int = 200, report_form: af.ReportForm | None = None,
                  general_errors: list[str] | None = None) -> ResponseReturnValue:
-    try:
-        found = award_queries.results(db.session, current_actor(), year)
-    except NotFound:
-        abort(404)
+    found = award_queries.results(db.session, current_actor(), year)
     can_report = may_read_report()
     if can_report and report_form is None:
         report_form = af.ReportForm(formdata=None, data={"lang": _locale()})

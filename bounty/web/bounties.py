@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_currency, ngettext
 from flask_babel import gettext as _
@@ -32,7 +32,7 @@ from bounty.ledger import InsufficientFunds, LedgerError, MissingRate, Money
 from bounty.models import AuditEvent, Bounty, Person
 from bounty.services import bounty_queries, claims, submissions
 from bounty.services import my_work as my_work_queries
-from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput, NotFound, PermissionDenied
+from bounty.services.errors import AlreadyClaimed, Conflict, InvalidInput
 from bounty.web import forms, page_cache
 from bounty.web.forms import ActionForm, CancelForm, FilterForm, ReviewForm, SubmitForm, attach_service_error
 
@@ -189,10 +189,7 @@ def detail(bounty_id: int) -> ResponseReturnValue:
 def detail_page(bounty_id: int, code: int = 200, general_errors: list[str] | None = None,
                  **replacements: FlaskForm) -> ResponseReturnValue:
     """The bounty's page; `replacements` stand in for its blank forms (what was typed, errors)."""
-    try:
-        found = bounty_queries.get_bounty(db.session, current_actor(), bounty_id)
-    except NotFound:
-        abort(404)
+    found = bounty_queries.get_bounty(db.session, current_actor(), bounty_id)
     context: dict[str, Any] = {
         "claim_form": ActionForm(formdata=None), "submit_form": SubmitForm(formdata=None),
         "review_form": ReviewForm(formdata=None), "publish_form": ActionForm(formdata=None),
@@ -242,10 +239,6 @@ def act(bounty_id: int, form: FlaskForm, form_name: str, action: Callable[[], ob
         message = _("Refused: an approval needs merged, DCO-clean work. %(problem)s",
                     problem=work_problem(refusal.work))
         return detail_page(bounty_id, 409, [message])
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return detail_page(bounty_id, 400, general, **{form_name: form})

@@ -155,10 +155,7 @@ def request_and_redirect(kind: str, params: dict[str, Any], *,
 
 
 def _job(job_id: int) -> DocumentJob:
-    try:
-        return document_jobs.get_job(db.session, current_actor(), job_id)
-    except NotFound:
-        abort(404)
+    return document_jobs.get_job(db.session, current_actor(), job_id)
 
 
 @bp.get("")
@@ -193,8 +190,6 @@ def show(job_id: int) -> ResponseReturnValue:
 def file(job_id: int) -> ResponseReturnValue:
     try:
         found = document_jobs.job_file(db.session, current_actor(), job_id)
-    except NotFound:
-        abort(404)
     except document_jobs.Expired:
         return _show(_job(job_id), 410, _("The file has expired. Ask for the document again."))
     except document_jobs.NotReady:

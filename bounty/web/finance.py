@@ -39,7 +39,7 @@ from bounty.governance.permissions import Permission
 from bounty.ledger import LedgerError, Money
 from bounty.models import Jurisdiction, PayoutItem
 from bounty.services import payouts, statements
-from bounty.services.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from bounty.services.errors import InvalidInput, ServiceError
 from bounty.services.payouts import ConfirmationRejected
 from bounty.web import finance_accounts, finance_files, forms
 from bounty.web import finance_forms as ff
@@ -82,8 +82,6 @@ def _payables_page(code: int = 200, create_form: ff.CreateBatchForm | None = Non
             code = 400
             if not attach_service_error(filters, refusal.field, refusal.reason):
                 errors.append(refusal.reason)
-        except PermissionDenied:
-            abort(403)
     else:
         code = 400
     if create_form is None:
@@ -130,10 +128,7 @@ def create_batch() -> ResponseReturnValue:
 @bp.get("/finance/batches")
 @login_required
 def batches() -> ResponseReturnValue:
-    try:
-        views = payouts.list_batches(db.session, current_actor())
-    except PermissionDenied:
-        abort(403)
+    views = payouts.list_batches(db.session, current_actor())
     return render_template("finance/batches.html", batches=views)
 
 
@@ -141,12 +136,7 @@ def batch_page(batch_id: int, code: int = 200, general_errors: list[str] | None 
                problems: list[str] | None = None, **replacements: FlaskForm) -> ResponseReturnValue:
     """A batch's page; `replacements` stand in for its blank forms (what was sent, errors)."""
     actor = current_actor()
-    try:
-        view = payouts.get_batch(db.session, actor, batch_id)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
+    view = payouts.get_batch(db.session, actor, batch_id)
     context: dict[str, Any] = {
         "confirmation_form": ff.ConfirmationForm(formdata=None), "cancel_form": ff.ReasonForm(formdata=None),
         "clawback_form": ff.ReasonForm(formdata=None, prefix="clawback"),
@@ -300,10 +290,7 @@ def _statements_page(code: int = 200, form: ff.StatementForm | None = None,
 
 
 def _require_statement_reader() -> None:
-    try:
-        statements.require_reader(current_actor())
-    except PermissionDenied:
-        abort(403)
+    statements.require_reader(current_actor())
 
 
 @bp.get("/finance/statements")
@@ -325,12 +312,7 @@ def statements_index() -> ResponseReturnValue:
 
 
 def _statement(code: str, span: statements.Period) -> statements.JurisdictionStatement:
-    try:
-        return statements.jurisdiction_statement(db.session, current_actor(), code, span)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
+    return statements.jurisdiction_statement(db.session, current_actor(), code, span)
 
 
 def _statement_view(found: statements.JurisdictionStatement) -> ResponseReturnValue:
@@ -445,8 +427,6 @@ def _bad_request(reason: str) -> ResponseReturnValue:
 def trial_balance() -> ResponseReturnValue:
     try:
         return finance_files.trial_balance_response(current_actor(), _day("as_of"))
-    except PermissionDenied:
-        abort(403)
     except _BadDate as bad:
         return _bad_request(str(bad))
 
@@ -456,8 +436,6 @@ def trial_balance() -> ResponseReturnValue:
 def journal() -> ResponseReturnValue:
     try:
         return finance_files.journal_response(current_actor(), _day("from"), _day("to"))
-    except PermissionDenied:
-        abort(403)
     except _BadDate as bad:
         return _bad_request(str(bad))
     except InvalidInput as refusal:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from bounty.governance.permissions import Permission
 from bounty.ledger import InsufficientFunds, LedgerError
 from bounty.models import Organisation, Person
 from bounty.services import grant_queries, grants
-from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bounty.services.errors import Conflict, InvalidInput
 from bounty.web import forms
 from bounty.web.bounties import conflict_message, ledger_message
 from bounty.web.forms import ActionForm, CancelForm, attach_service_error
@@ -79,10 +79,7 @@ def _can_sign_off(view: grant_queries.GrantView) -> bool:
 def detail_page(grant_id: int, code: int = 200, general_errors: list[str] | None = None,
                 cancel_form: CancelForm | None = None) -> ResponseReturnValue:
     """The grant's page; `cancel_form` stands in for the blank one (what was typed, errors)."""
-    try:
-        view = grant_queries.get_grant(db.session, current_actor(), grant_id)
-    except NotFound:
-        abort(404)
+    view = grant_queries.get_grant(db.session, current_actor(), grant_id)
     actor = current_actor()
     page = render_template(
         "grants/detail.html", g=view, general_errors=general_errors or [],
@@ -110,10 +107,6 @@ def sign_off(grant_id: int, position: int) -> ResponseReturnValue:
         return detail_page(grant_id, 400, [_("The form has expired: try again.")])
     try:
         grants.sign_off_tranche(db.session, current_actor(), grant_id, position)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except Conflict as refusal:
         return detail_page(grant_id, 409, [conflict_message(refusal)])
     except LedgerError as refusal:
@@ -130,10 +123,6 @@ def cancel(grant_id: int) -> ResponseReturnValue:
         return detail_page(grant_id, 400, cancel_form=form)
     try:
         grants.cancel_grant(db.session, current_actor(), grant_id, form.reason.data or "")
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return detail_page(grant_id, 400, general, cancel_form=form)
@@ -209,8 +198,6 @@ def create() -> ResponseReturnValue:
             tranches=form.tranche_inputs(), grantee_person_id=person_id,
             grantee_organisation_id=organisation_id, working_group_code=form.working_group_code.data or None)
         grant = grants.create_grant(db.session, current_actor(), data)
-    except PermissionDenied:
-        abort(403)
     except InvalidInput as refusal:
         general = [] if _attach(form, refusal.field, refusal.reason) else [refusal.reason]
         return _form_page(form, 400, general)

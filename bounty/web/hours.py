@@ -33,7 +33,7 @@ from bounty.models import Person, utcnow
 from bounty.reports import hours_statement as statement_report
 from bounty.services import hours, hours_statement
 from bounty.services.claims import DEFAULT_GITLAB_URL
-from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bounty.services.errors import Conflict, InvalidInput, NotFound
 from bounty.web import forms
 from bounty.web.bounties import conflict_message
 from bounty.web.forms import attach_service_error
@@ -86,10 +86,7 @@ def mine() -> ResponseReturnValue:
     if error:
         return render_template("hours/mine.html", year=year, rows=[], totals={}, general_errors=[error],
                                can_read_others=_reads_others()), 400
-    try:
-        rows = hours.my_hours(db.session, current_actor(), year)
-    except PermissionDenied:
-        abort(403)
+    rows = hours.my_hours(db.session, current_actor(), year)
     totals = {status: hours.hours_of(sum(r.quarter_hours for r in rows if r.status == status))
               for status in ("approved", "pending", "rejected")}
     return render_template("hours/mine.html", year=year, rows=rows, totals=totals, general_errors=[],
@@ -135,8 +132,6 @@ def create() -> ResponseReturnValue:
     try:
         entry = hours.log_hours(db.session, current_actor(), data, backdate_days=_backdate_days(),
                                 gitlab_base_url=gitlab)
-    except PermissionDenied:
-        abort(403)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return _log_page(form, 400, general)
@@ -153,10 +148,7 @@ def _review_form(entry_id: int, **kwargs: object) -> HoursReviewForm:
 
 def _queue_page(code: int = 200, general_errors: list[str] | None = None,
                 failed: tuple[int, HoursReviewForm] | None = None) -> ResponseReturnValue:
-    try:
-        rows = hours.review_queue(db.session, current_actor())
-    except PermissionDenied:
-        abort(403)
+    rows = hours.review_queue(db.session, current_actor())
     review_forms = {row.id: _review_form(row.id, formdata=None) for row in rows}
     if failed is not None and failed[0] in review_forms:
         review_forms[failed[0]] = failed[1]
@@ -181,10 +173,6 @@ def review(entry_id: int) -> ResponseReturnValue:
     try:
         entry = hours.review_hours(db.session, current_actor(), entry_id, form.verdict.data,
                                    form.comment.data or "")
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return _queue_page(400, general, failed=(entry_id, form))
@@ -240,10 +228,6 @@ def statement() -> ResponseReturnValue:
     username = person.username
     try:
         return _download(username, year, fmt)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         return _refused_download(refusal.reason)
 
@@ -271,8 +255,6 @@ def statements() -> ResponseReturnValue:
     fmt = _format(form.format.data) or "pdf"
     try:
         return _download(form.username.data.strip(), year, fmt)
-    except PermissionDenied:
-        abort(403)
     except NotFound as refusal:
         message = _("Refused: %(reason)s.", reason=str(refusal).rstrip("."))
         attach_service_error(form, "username", message)

@@ -30,7 +30,7 @@ from bounty.auth.decorators import login_required, permission_required
 from bounty.extensions import db
 from bounty.governance.permissions import Permission
 from bounty.services import identities, identity_links, identity_queries
-from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceError
+from bounty.services.errors import Conflict, InvalidInput, PermissionDenied, ServiceError
 from bounty.web.forms import ActionForm, attach_service_error
 
 bp = Blueprint("identities", __name__)
@@ -136,10 +136,6 @@ def _admin_act(identity_id: int, form: FlaskForm, action: Callable[[], object],
         return _queue_page(400, failed_id=identity_id, failed_form=form)
     try:
         action()
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
     except InvalidInput as refusal:
         message = reason_text(refusal.reason)
         if attach_service_error(form, refusal.field, message):
@@ -187,10 +183,7 @@ def decline(identity_id: int) -> ResponseReturnValue:
 def _mine_page(code: int = 200, general_errors: list[str] | None = None,
                claim_form: ClaimForm | None = None) -> ResponseReturnValue:
     actor = current_actor()
-    try:
-        mine = identity_queries.identities_of(db.session, actor)
-    except PermissionDenied:
-        abort(403)
+    mine = identity_queries.identities_of(db.session, actor)
     return render_template(
         "identities/mine.html", mine=mine, general_errors=general_errors or [],
         claim_form=claim_form or ClaimForm(formdata=None), action_form=ActionForm(formdata=None),
@@ -230,11 +223,6 @@ def claim() -> ResponseReturnValue:
 def withdraw(identity_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         return _mine_page(400, [_("The form has expired: try again.")])
-    try:
-        identity_links.withdraw_claim(db.session, current_actor(), identity_id)
-    except PermissionDenied:
-        abort(403)
-    except NotFound:
-        abort(404)
+    identity_links.withdraw_claim(db.session, current_actor(), identity_id)
     flash(_("Your claim is withdrawn."), "success")
     return redirect(url_for("identities.mine"))

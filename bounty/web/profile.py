@@ -31,7 +31,7 @@ from bounty.governance.permissions import Permission
 from bounty.models import Person, utcnow
 from bounty.services import badges, leaderboards, listing_consent
 from bounty.services.actors import Actor
-from bounty.services.errors import Conflict, InvalidInput, PermissionDenied
+from bounty.services.errors import Conflict, InvalidInput
 from bounty.services.leaderboards import Period
 from bounty.web import page_cache
 from bounty.web.forms import attach_service_error
@@ -134,8 +134,6 @@ def set_listing() -> ResponseReturnValue:
     is_public = form.listing.data == "public"
     try:
         change = listing_consent.record_public_listing(db.session, current_actor(), is_public, source="web")
-    except PermissionDenied:
-        abort(403)
     except InvalidInput as refusal:
         general = [] if attach_service_error(form, refusal.field, refusal.reason) else [refusal.reason]
         return listing_page(form, 400, general)
