@@ -4,7 +4,8 @@ and what a sign-in links by itself (the Keycloak account, the verified e-mail).
 Each public function that changes something is one transaction, audited against the
 identity (`identity.link`, `identity.claim`, `identity.withdraw`, `identity.confirm`,
 `identity.decline`). A link settles any pending claim on the identity and credits again the
-merge requests it carries (`identities.recredit`). The rules are in docs/identities.md.
+merge requests it carries (`identities.recredit`); the badges that work earns its new owner
+are awarded in the same transaction. The rules are in docs/identities.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bounty.governance.permissions import Permission
 from bounty.models import Identity, Person, utcnow
-from bounty.services import audit, identities
+from bounty.services import audit, badges, identities
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -80,6 +81,9 @@ def _link(session: Session, actor: Actor, identity: Identity, person: Person, ac
         "kind": identity.kind, "value": identity.value, "person": person.id,
         "username": person.username, "previous_person": previous, "claimed_by": claimant,
         "merge_requests_recredited": recredited, **extra})
+    if recredited:
+        # The merged work now credited may cross a badge's threshold: awarded in this transaction.
+        badges.award_badges_now(session, {person.id}, badges.MERGE_METRICS)
     return LinkResult(identity, person, recredited)
 
 

@@ -9,7 +9,8 @@ would clash are settled first (docs/identities.md, "Merging two people"):
 - two reviews of one claim: the survivor's stays, the merged person's is removed and its
   content kept in the merge's audit event;
 - two votes on one nomination: likewise, the survivor's vote stays;
-- the same badge earned by both: one stays, dated by the earlier award;
+- the same badge earned by both: one stays, dated by the earlier award; a badge their facts
+  earn only together is awarded to the survivor in the same transaction;
 - membership of one working group: one row stays, with the stronger role (lead, reviewer,
   member);
 - two nominations in one round and category by the two people, or of the two people as
@@ -50,7 +51,7 @@ from bounty.models import (
     Vote,
     WorkingGroupMember,
 )
-from bounty.services import audit, journal
+from bounty.services import audit, badges, journal
 from bounty.services.actors import Actor
 from bounty.services.errors import Conflict, InvalidInput, NotFound
 from bounty.services.reservations import payable_code
@@ -137,6 +138,8 @@ def _merge(session: Session, actor: Actor, survivor_id: int, merged_id: int) -> 
         "merged_username": merged.username, "moved": summary.moved, "removed": removed_detail,
         "transfers": summary.transfers, "transactions": summary.transactions,
         "own_reviews": summary.own_reviews, "conflicted_votes": summary.conflicted_votes})
+    # Two people's facts added together may cross a badge's threshold neither reached alone.
+    badges.award_badges_now(session, {survivor_id})
     return summary
 
 

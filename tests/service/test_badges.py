@@ -15,7 +15,7 @@ from bounty.dco.rules import DcoChecker
 from bounty.gitlab.client import GitLabClient
 from bounty.models import AuditEvent, Badge, Identity, PersonBadge
 from bounty.models.engine import make_engine, make_sessionmaker
-from bounty.services import audit, badges, claims, grants, merged_work
+from bounty.services import audit, badges, claims, grants, identity_links, merged_work, person_merge
 from bounty.services.actors import SYSTEM, Actor
 from bounty.services.errors import PermissionDenied
 from tests import badge_factories as bf
@@ -280,3 +280,29 @@ def test_concurrent_awarding_on_postgresql_records_each_badge_once(pg_url):
         second.close()
     finally:
         engine.dispose()
+
+
+def test_linking_an_identity_awards_the_badges_of_the_work_it_brings(session):
+    wf.reference(session)
+    carla = wf.person(session, "carla")
+    times = [T0 + timedelta(days=n) for n in range(10)]
+    for at in times:
+        bf.merge(session, None, at)  # merged work of an author nobody is linked to yet
+    assert held(session, carla.id) == {}
+    identity_links.link_value(session, ADMIN, "gitlab_username", "someone", "carla")
+    assert held(session, carla.id) == {"first_merge": times[0], "merges_10": times[9]}
+    assert award_events(session) == 2
+
+
+def test_merging_two_people_awards_what_their_work_earns_only_together(session):
+    wf.reference(session)
+    carla, old = wf.person(session, "carla"), wf.person(session, "carla.old")
+    for day in range(6):
+        bf.merge(session, carla.id, T0 + timedelta(days=day))
+    for day in range(6, 10):
+        bf.merge(session, old.id, T0 + timedelta(days=day))
+    badges.award_badges(session, ADMIN)
+    assert set(held(session, carla.id)) == set(held(session, old.id)) == {"first_merge"}
+    person_merge.merge_people(session, ADMIN, carla.id, old.id)
+    assert held(session, carla.id) == {"first_merge": T0, "merges_10": T0 + timedelta(days=9)}
+    assert audit.verify(session) == []
