@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bounty.governance.permissions import Permission, can
 from bounty.services.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from bounty.models import Person
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,12 @@ class Actor:
 
 
 SYSTEM = Actor(label="system", is_system=True)
+
+
+def person_actor(person: Person) -> Actor:
+    """`person` acting with the roles their record holds now (jobs run for them, the demo's people)."""
+    return Actor(label=f"person:{person.username}", roles=frozenset(person.roles or ()),
+                 person_id=person.id, jurisdiction_code=person.jurisdiction_code)
 
 
 def cli_actor(label: str = "cli") -> Actor:

@@ -28,16 +28,11 @@ from bounty.governance.permissions import Permission
 from bounty.governance.votes import VALUES
 from bounty.models import AwardCategory, AwardRound, Nomination, Organisation, Person, Vote
 from bounty.services import audit, awards, seed_files
-from bounty.services.actors import Actor
+from bounty.services.actors import Actor, person_actor
 from bounty.services.errors import InvalidInput
 
 COMMITTEE_ROLE = "awards-committee"
 Count = Callable[[str, bool], None]
-
-
-def _actor(person: Person) -> Actor:
-    return Actor(label=f"person:{person.username}", roles=frozenset(person.roles or ()),
-                 person_id=person.id, jurisdiction_code=person.jurisdiction_code)
 
 
 def _read(seed_dir: Path, people: dict[str, Person]) -> dict[str, Any]:
@@ -92,7 +87,7 @@ def _seed_committee(session: Session, actor: Actor, names: list[str], people: di
 def _round(session: Session, data: dict[str, Any], people: dict[str, Person], now: datetime,
            count: Count) -> AwardRound:
     year = (now - timedelta(days=data["opened_days_ago"])).year
-    admin = _actor(people[data["opened_by"]])
+    admin = person_actor(people[data["opened_by"]])
     award_round = session.execute(select(AwardRound).where(AwardRound.year == year)).scalar_one_or_none()
     count("demo award rounds", award_round is None)
     if award_round is None:
@@ -130,7 +125,7 @@ def _seed_nomination(session: Session, award_round: AwardRound, index: int, tabl
     if nomination is None:
         # Nominations a few hours apart, in the file's order, inside the window.
         at = award_round.nominations_open_at + timedelta(hours=6 * index)
-        nomination = awards.nominate(session, _actor(nominator), award_round.year, category.code,
+        nomination = awards.nominate(session, person_actor(nominator), award_round.year, category.code,
                                      table["citation"], now=at, **_nominee_ids(session, table, people))
     assert award_round.voting_opens_at is not None
     for position, entry in enumerate(table.get("votes", []), start=1):
@@ -142,9 +137,9 @@ def _seed_nomination(session: Session, award_round: AwardRound, index: int, tabl
             continue
         at = award_round.voting_opens_at + timedelta(hours=index, minutes=position)
         if "changed_from" in entry:
-            awards.cast_vote(session, _actor(voter), nomination.id, entry["changed_from"], "", now=at)
+            awards.cast_vote(session, person_actor(voter), nomination.id, entry["changed_from"], "", now=at)
             at += timedelta(hours=24)
-        awards.cast_vote(session, _actor(voter), nomination.id, entry["value"], entry.get("reason", ""),
+        awards.cast_vote(session, person_actor(voter), nomination.id, entry["value"], entry.get("reason", ""),
                          now=at)
 
 

@@ -22,7 +22,7 @@ from bounty.governance.permissions import Permission
 from bounty.ledger import Money
 from bounty.models import LedgerTransaction, PayoutBatch, PayoutItem, Person, utcnow
 from bounty.services import payouts, seed_files
-from bounty.services.actors import Actor
+from bounty.services.actors import Actor, person_actor
 from bounty.services.errors import Conflict, InvalidInput
 
 FINANCE_ROLE = "finance"
@@ -73,8 +73,7 @@ def seed_demo_payouts(session: Session, actor: Actor, seed_dir: Path, people: di
     count("demo payout batches", not already)
     if already:
         return
-    finance = Actor(label=f"person:{payer.username}", roles=frozenset(payer.roles or ()),
-                    person_id=payer.id, jurisdiction_code=payer.jurisdiction_code)
+    finance = person_actor(payer)
     try:
         batch = payouts.create_batch(session, finance)
     except Conflict:

@@ -45,7 +45,7 @@ from bounty.models import (
 )
 from bounty.models.hours import ACTIVITIES
 from bounty.services import audit, badges, claims, funds, fx, hours, reservations, seed_files
-from bounty.services.actors import Actor
+from bounty.services.actors import Actor, person_actor
 from bounty.services.errors import InvalidInput, NotFound
 
 DEMO_GITLAB = "https://gitlab.example.org/"
@@ -119,11 +119,6 @@ class _Year:
 
     def clamp(self, moment: datetime) -> datetime:
         return min(max(moment, self.start), self.end)
-
-
-def _actor(person: Person) -> Actor:
-    return Actor(label=f"person:{person.username}", roles=frozenset(person.roles or ()),
-                 person_id=person.id, jurisdiction_code=person.jurisdiction_code)
 
 
 def _merge_request(session: Session, actor: Actor, person: Person, project: str, iid: int, title: str,
@@ -245,7 +240,7 @@ def _seed_bounty(session: Session, actor: Actor, table: dict[str, Any], people: 
     reservations.reserve(session, actor, context["pool"], "bounty", bounty.id, conversion.target,
                          conversion if conversion.rate_id is not None else None)
     for reviewer, fraction in zip(table["reviewers"], (0.85, 1.0), strict=False):
-        review = claims.review_claim(session, _actor(people[reviewer]), bounty.id, "approve",
+        review = claims.review_claim(session, person_actor(people[reviewer]), bounty.id, "approve",
                                      "Reviewed and tested: approved.", now=step(fraction))
         # A review is stamped when recorded; the demo's belongs to its day in the demo's year.
         review.created_at = step(fraction)
@@ -266,11 +261,11 @@ def _seed_hours(session: Session, data: dict[str, Any], people: dict[str, Person
             if known is not None:
                 continue
             worked_on: date = year.at((k + 0.3) / entry["entries"] * 0.95 + shift).date()
-            logged = hours.log_hours(session, _actor(person), hours.HoursInput(
+            logged = hours.log_hours(session, person_actor(person), hours.HoursInput(
                 worked_on, str(entry["hours"]), entry["activity"], group.code, description),
                 backdate_days=0, today=worked_on)
             reviewed_at = year.clamp(datetime.combine(worked_on + timedelta(days=2), time(10), UTC))
-            hours.review_hours(session, _actor(reviewer), logged.id, "approve", now=reviewed_at)
+            hours.review_hours(session, person_actor(reviewer), logged.id, "approve", now=reviewed_at)
 
 
 def _seed_consent(session: Session, actor: Actor, data: dict[str, Any], people: dict[str, Person],

@@ -28,7 +28,7 @@ from bounty.governance.permissions import Permission
 from bounty.models import DocumentJob, Person, utcnow
 from bounty.models.documents import JOB_STATUSES, LIVE_JOB_STATUSES
 from bounty.services import audit
-from bounty.services.actors import SYSTEM, Actor
+from bounty.services.actors import SYSTEM, Actor, person_actor
 from bounty.services.document_kinds import kind_of
 from bounty.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -179,8 +179,7 @@ def requester_actor(session: Session, job: DocumentJob) -> Actor:
     person = session.get(Person, job.requested_by_id, populate_existing=True)
     if person is None or person.merged_into_id is not None:
         raise PermissionDenied("the person who asked for this document no longer has an account")
-    return Actor(label=f"person:{person.username}", roles=frozenset(person.roles or ()),
-                 person_id=person.id, jurisdiction_code=person.jurisdiction_code)
+    return person_actor(person)
 
 
 # ------------------------------------------------------------------------------ the worker

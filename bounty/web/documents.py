@@ -17,7 +17,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     make_response,
     redirect,
     render_template,
@@ -127,11 +126,7 @@ bp.add_app_template_global(file_size)
 
 
 def _refused(refusal: ServiceError) -> Response:
-    """A refusal as a page: 403 and 404 as the site's own, bad input as 400 with the reason."""
-    if isinstance(refusal, PermissionDenied):
-        abort(403)
-    if isinstance(refusal, NotFound):
-        abort(404)
+    """Bad input as a 400 page with the reason, any other refusal as 409."""
     reason = refusal.reason if isinstance(refusal, InvalidInput) else str(refusal)
     code = 400 if isinstance(refusal, InvalidInput) else 409
     return make_response(render_template("errors/400.html", reason=reason), code)
@@ -142,13 +137,16 @@ def request_and_redirect(kind: str, params: dict[str, Any], *,
     """Ask for the document `kind` with `params` as the signed-in person and go to its progress
     page (their live job for the same document, or a new one). For other blueprints' POST views.
 
-    A refusal is 403 or 404 as usual; bad input is `refused(error)` when given (the calling page
-    shown again with the message), else a 400 page with the reason.
+    A refusal is 403 or 404 as usual (the application's error handlers); any other is
+    `refused(error)` when given (the calling page shown again with the message), else a 400
+    or 409 page with the reason.
     """
     try:
         job = submit_document(db.session, current_actor(), kind, params)
+    except (PermissionDenied, NotFound):
+        raise  # the application's error handlers answer these
     except ServiceError as refusal:
-        if refused is not None and not isinstance(refusal, PermissionDenied | NotFound):
+        if refused is not None:
             return make_response(refused(refusal))
         return _refused(refusal)
     return redirect(url_for("documents.show", job_id=job.id))
